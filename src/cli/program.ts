@@ -1,0 +1,40 @@
+import { createRequire } from "node:module";
+import { Command, CommanderError } from "commander";
+import { ExitCode } from "../util/errors.js";
+import { setVerbose } from "../util/log.js";
+import { registerBuildCommand } from "./commands/build.js";
+import { registerInspectCommand } from "./commands/inspect.js";
+import { registerRunCommand } from "./commands/run.js";
+
+const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+/** Every command, registered in one place. */
+const commands = [registerBuildCommand, registerRunCommand, registerInspectCommand];
+
+export function createProgram(): Command {
+  const program = new Command("gpux")
+    .description("Docker-like runtime for ML inference: pull, convert, run and serve ONNX models")
+    .version(pkg.version, "-V, --version")
+    .option("-v, --verbose", "show debug output and stack traces")
+    .showSuggestionAfterError()
+    .exitOverride()
+    .hook("preAction", (command) => setVerbose(Boolean(command.optsWithGlobals().verbose)));
+  for (const register of commands) register(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Parse argv and run; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version are not errors; bad flags and unknown commands are user errors (exit 1)
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.userError;
+    }
+    throw error;
+  }
+  return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+}

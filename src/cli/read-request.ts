@@ -1,0 +1,39 @@
+import { readFile } from "node:fs/promises";
+import { errorMessage, NotFoundError, UserError } from "../util/errors.js";
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${where} is not valid JSON: ${errorMessage(error)}`, {
+      hint: `Pass a JSON object, e.g. --input '{"x": [[1, 2, 3]]}'.`,
+    });
+  }
+}
+
+async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new NotFoundError(`Cannot read input file '${path}': ${errorMessage(error)}`, {
+      hint: "Check the path.",
+    });
+  }
+  return parseJson(text, `Input file '${path}'`);
+}
+
+/** The request from --input (JSON or @file) or --file. */
+export async function readRequest(options: { input?: string; file?: string }): Promise<unknown> {
+  if (options.input !== undefined && options.file !== undefined) {
+    throw new UserError("Use either --input or --file, not both.");
+  }
+  if (options.file !== undefined) return readJsonFile(options.file);
+  if (options.input !== undefined) {
+    if (options.input.startsWith("@")) return readJsonFile(options.input.slice(1));
+    return parseJson(options.input, "--input");
+  }
+  throw new UserError("No input given.", {
+    hint: `Pass --input '{"name": value}', --input @request.json or --file request.json.`,
+  });
+}

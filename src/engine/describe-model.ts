@@ -1,0 +1,57 @@
+import { stat } from "node:fs/promises";
+import { readOnnxMetadata } from "../runtime/read-onnx-metadata.js";
+import type { TensorSpec } from "../runtime/tensor-spec.js";
+import type { Model } from "./model.js";
+
+/** Everything a person or a tool wants to know about a loaded model; shared by inspect, build and /info. */
+export interface ModelDescription {
+  name: string;
+  version: string;
+  description?: string;
+  task: string;
+  model_path: string;
+  config_path: string;
+  size_bytes: number;
+  provider: string;
+  provider_attempts: Model["attempts"];
+  inputs: TensorSpec[];
+  outputs: Array<TensorSpec & { labels?: string[] }>;
+  onnx: {
+    ir_version?: number;
+    producer?: string;
+    producer_version?: string;
+    opsets: Record<string, number>;
+    metadata: Record<string, string>;
+  };
+  metadata: Record<string, unknown>;
+}
+
+export async function describeModel(model: Model): Promise<ModelDescription> {
+  const { config, modelPath, path } = model.loaded;
+  const [onnx, file] = await Promise.all([readOnnxMetadata(modelPath), stat(modelPath)]);
+  const labels = new Map((config.outputs ?? []).map((output) => [output.name, output.labels]));
+  return {
+    name: config.name,
+    version: config.version,
+    description: config.description,
+    task: model.pipeline.task,
+    model_path: modelPath,
+    config_path: path,
+    size_bytes: file.size,
+    provider: model.provider,
+    provider_attempts: model.attempts,
+    inputs: model.inputs,
+    outputs: model.outputs.map((spec) => {
+      const outputLabels = labels.get(spec.name);
+      return outputLabels ? { ...spec, labels: outputLabels } : spec;
+    }),
+    onnx: {
+      ir_version: onnx.irVersion,
+      producer: onnx.producerName,
+      producer_version: onnx.producerVersion,
+      opsets: onnx.opsets,
+      metadata: onnx.metadataProps,
+    },
+    metadata: config.metadata,
+  };
+}

@@ -1,0 +1,109 @@
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { configForOnnx } from "./config/config-for-onnx.js";
+import { type LoadedConfig, loadConfig } from "./config/load-config.js";
+import { findInStore, storeLocationForMessages } from "./store/find-in-store.js";
+import { NotFoundError, UserError } from "./util/errors.js";
+
+export const configFileNames = ["gpux.yml", "gpux.yaml"];
+
+export interface ResolveOptions {
+  /** Explicit config file (-c); relative to cwd. */
+  configPath?: string;
+  cwd?: string;
+}
+
+function kindOf(path: string): "file" | "dir" | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  return stat.isDirectory() ? "dir" : "file";
+}
+
+function configIn(dir: string): string | undefined {
+  return configFileNames.map((name) => join(dir, name)).find((path) => kindOf(path) === "file");
+}
+
+/** A folder with no gpux.yml but exactly one .onnx (or model.onnx): serve it as is, like /mnt/models. */
+function onnxIn(dir: string): string | undefined {
+  const candidates = [join(dir, "model.onnx"), join(dir, "onnx", "model.onnx")];
+  const direct = candidates.find((path) => kindOf(path) === "file");
+  if (direct) return direct;
+  const onnx = readdirSync(dir).filter((name) => name.endsWith(".onnx"));
+  return onnx.length === 1 ? join(dir, onnx[0] as string) : undefined;
+}
+
+function looksLikePath(ref: string): boolean {
+  return (
+    ref.startsWith(".") ||
+    ref.startsWith("/") ||
+    ref.endsWith(".onnx") ||
+    /\.ya?ml$/.test(ref) ||
+    ref.includes("\\")
+  );
+}
+
+/**
+ * Turn what the user typed into a loaded model config. Order: explicit path (.onnx, gpux.yml, folder),
+ * the current project's gpux.yml (when the ref is its name, or no ref), then gpux's store.
+ */
+export async function resolveModelRef(
+  ref: string | undefined,
+  options: ResolveOptions = {},
+): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  if (options.configPath) return loadConfig(resolve(cwd, options.configPath));
+  const looked: string[] = [];
+
+  if (ref !== undefined) {
+    const path = resolve(cwd, ref);
+    const kind = kindOf(path);
+    if (kind === "file") {
+      if (path.endsWith(".onnx")) return configForOnnx(path);
+      if (/\.ya?ml$/.test(path)) return loadConfig(path);
+      throw new UserError(`'${ref}' is neither an .onnx file nor a gpux.yml.`, {
+        hint: "Pass a .onnx file, a folder holding gpux.yml, or a model name.",
+      });
+    }
+    if (kind === "dir") {
+      const config = configIn(path);
+      if (config) return loadConfig(config);
+      const onnx = onnxIn(path);
+      if (onnx)
+        return configForOnnx(
+          onnx,
+          ref
+            .replace(/[/\\]+$/, "")
+            .split(/[/\\]/)
+            .pop() || "model",
+        );
+      throw new NotFoundError(`Folder '${ref}' has no gpux.yml and no single .onnx model.`, {
+        hint: "Add a gpux.yml (see docs/reference/gpux-yml.md) or point at the .onnx file.",
+      });
+    }
+    looked.push(`path ${path}`);
+    if (looksLikePath(ref)) {
+      throw new NotFoundError(`Model file '${ref}' does not exist.`, { hint: "Check the path." });
+    }
+  }
+
+  const projectConfig = configIn(cwd);
+  if (projectConfig) {
+    const loaded = await loadConfig(projectConfig);
+    if (ref === undefined || loaded.config.name === ref) return loaded;
+    looked.push(`project ${projectConfig} (name '${loaded.config.name}')`);
+  } else if (ref === undefined) {
+    throw new NotFoundError("No model given and no gpux.yml in the current folder.", {
+      hint: "Pass a model: `gpux run path/to/model.onnx` or `gpux run org/name` after `gpux pull org/name`.",
+    });
+  }
+
+  const stored = await findInStore(ref as string);
+  if (stored) {
+    const config = configIn(stored);
+    if (config) return loadConfig(config);
+  }
+  looked.push(`store ${storeLocationForMessages()}`);
+  throw new NotFoundError(`Model '${ref}' not found (looked in: ${looked.join("; ")}).`, {
+    hint: `Run \`gpux pull ${ref}\` to fetch it from the Hub, or pass a path to a .onnx file or a folder.`,
+  });
+}

@@ -1,0 +1,21 @@
+/** Diagnostics go to stderr so stdout stays clean for results and --json. */
+let verbose = process.env.GPUX_VERBOSE === "1";
+
+export function setVerbose(on: boolean): void {
+  verbose = on;
+}
+
+export function isVerbose(): boolean {
+  return verbose;
+}
+
+export const log = {
+  /** Always shown: things the user should know (a fallback, a warning). */
+  warn(message: string): void {
+    process.stderr.write(`warning: ${message}\n`);
+  },
+  /** Shown with --verbose only. */
+  debug(message: string): void {
+    if (verbose) process.stderr.write(`debug: ${message}\n`);
+  },
+};
