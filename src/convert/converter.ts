@@ -1,0 +1,61 @@
+import type { ProgressSink } from "../util/progress.js";
+
+/** Files of one model revision on disk: a Hub snapshot folder or a local checkpoint folder. */
+export interface Snapshot {
+  /** Folder holding the files (for the Hub: the cache's snapshots/<commit>/). */
+  dir: string;
+  /** Paths relative to dir, with forward slashes. */
+  files: string[];
+  /** `org/name` on the Hub, when it came from there. */
+  repoId?: string;
+  commit?: string;
+  /** The Hub's pipeline_tag, when known. */
+  pipelineTag?: string;
+}
+
+export interface ConvertOptions {
+  /** Task to export (text-classification, …); default from pipeline_tag, then config.json architectures. */
+  task?: string;
+  /** ONNX opset; default chosen per model family. */
+  opset?: number;
+  /** Largest accepted absolute difference between ONNX and the source framework. Default 1e-4. */
+  atol?: number;
+  /** Also run ONNX Runtime's graph optimisations and keep the optimised model. */
+  optimize?: boolean;
+  /** ONNX variant to prefer when the repo ships several: fp32 (default), fp16, q8, q4, … */
+  variant?: string;
+  progress?: ProgressSink;
+}
+
+/** Largest absolute difference per output between the ONNX model and the source framework. */
+export interface ValidationFigures {
+  atol: number;
+  maxAbsDiff: Record<string, number>;
+  /** The input shapes (batch × sequence) the check ran on. */
+  cases: string[];
+  passed: boolean;
+}
+
+export interface ConversionReport {
+  converter: string;
+  task?: string;
+  opset?: number;
+  /** Absent for passthrough: nothing was exported. */
+  validation?: ValidationFigures;
+  durationMs: number;
+  /** Versions of the tools that did the export (torch, transformers, onnx …). */
+  tools?: Record<string, string>;
+}
+
+export interface ConvertResult {
+  /** The ONNX model to run (its external data, if any, beside it). */
+  onnxPath: string;
+  report: ConversionReport;
+}
+
+/** Turns a snapshot into an ONNX model. One class per source format; the CLI never names one. */
+export interface Converter {
+  readonly name: string;
+  canConvert(snapshot: Snapshot): boolean;
+  convert(snapshot: Snapshot, outDir: string, options: ConvertOptions): Promise<ConvertResult>;
+}

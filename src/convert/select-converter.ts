@@ -1,0 +1,16 @@
+import { UserError } from "../util/errors.js";
+import type { Converter, Snapshot } from "./converter.js";
+import { passthroughConverter } from "./passthrough-converter.js";
+
+/** Converters in the order they are asked; the first that can handle a snapshot does the work. */
+export const converters: Converter[] = [passthroughConverter];
+
+export function selectConverter(snapshot: Snapshot): Converter {
+  const converter = converters.find((candidate) => candidate.canConvert(snapshot));
+  if (!converter) {
+    throw new UserError(`Nothing in ${snapshot.repoId ?? snapshot.dir} can be turned into ONNX.`, {
+      hint: "gpux needs an .onnx file, or a transformers checkpoint (config.json + weights).",
+    });
+  }
+  return converter;
+}
