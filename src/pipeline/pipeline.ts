@@ -16,10 +16,18 @@ export interface PipelineContext {
   origin?: "cli" | "http";
 }
 
-/** A request after pre-processing: the feeds, plus whatever post-processing needs to remember. */
+/**
+ * A request after pre-processing: the feeds, plus whatever post-processing needs to remember.
+ * The server's batcher may merge several requests' feeds along axis 0 and split the outputs back; feeds
+ * of different lengths along their last axis are padded with `padding[name]` (e.g. pad_token_id for
+ * input_ids, 0 for attention_mask). So postprocess must accept outputs whose sequence axis is longer than
+ * its own request's (extra positions are padding) and must rely on `state`, not on output shapes, for lengths.
+ */
 export interface Prepared<State = unknown> {
   feeds: TensorMap;
   state: State;
+  /** Pad value per feed name for merging along the last axis; feeds absent here cannot be padded. */
+  padding?: Record<string, number>;
 }
 
 /** Turns a JSON request into model feeds and model outputs into a JSON answer, for one task. */
