@@ -5,11 +5,12 @@ import { setVerbose } from "../util/log.js";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerInspectCommand } from "./commands/inspect.js";
 import { registerRunCommand } from "./commands/run.js";
+import { registerServeCommand } from "./commands/serve.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
 /** Every command, registered in one place. */
-const commands = [registerBuildCommand, registerRunCommand, registerInspectCommand];
+const commands = [registerBuildCommand, registerRunCommand, registerInspectCommand, registerServeCommand];
 
 export function createProgram(): Command {
   const program = new Command("gpux")

@@ -26,7 +26,12 @@ export interface ModelDescription {
   metadata: Record<string, unknown>;
 }
 
-export async function describeModel(model: Model): Promise<ModelDescription> {
+/** What describeModel reads: a Model in the CLI, a served model in the server. */
+export type DescribableModel = Pick<Model, "loaded" | "pipeline" | "attempts" | "inputs" | "outputs"> & {
+  provider: string;
+};
+
+export async function describeModel(model: DescribableModel): Promise<ModelDescription> {
   const { config, modelPath, path } = model.loaded;
   const [onnx, file] = await Promise.all([readOnnxMetadata(modelPath), stat(modelPath)]);
   const labels = new Map((config.outputs ?? []).map((output) => [output.name, output.labels]));
