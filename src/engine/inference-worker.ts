@@ -2,6 +2,7 @@
  * Entry point of one inference worker thread: opens its own ONNX Runtime session and runs batches the main
  * thread sends, so `session.run` never blocks the HTTP event loop. Outputs go back as transferred buffers.
  */
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
 import { createSession, type ProviderAttempt } from "../runtime/create-session.js";
@@ -42,6 +43,15 @@ function post(message: FromWorker): void {
 
 async function start(): Promise<void> {
   const { config } = init.loaded;
+  // On Linux this sets the nice value of this thread only; ONNX Runtime's pool threads, created below,
+  // inherit it. The HTTP event loop then wins the CPU whenever it has work: health checks never wait.
+  if (init.nice) {
+    try {
+      setPriority(0, init.nice);
+    } catch {
+      // not permitted here (some containers): run at normal priority
+    }
+  }
   let session: ort.InferenceSession;
   let provider: string;
   let attempts: ProviderAttempt[];

@@ -40,7 +40,12 @@ export class ServedModel {
     this.pipeline = selectPipeline(loaded.config);
     this.context = { config: loaded.config, dir: loaded.dir, inputs: [], outputs: [], origin: "http" };
     this.pool = new WorkerPool({
-      init: { loaded, provider: options.provider, intraOpNumThreads: options.intraOpNumThreads },
+      init: {
+        loaded,
+        provider: options.provider,
+        intraOpNumThreads: options.intraOpNumThreads,
+        nice: options.workerNice,
+      },
       size: options.workers,
       onIdle: () => this.batcher.schedule(),
     });

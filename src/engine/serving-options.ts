@@ -18,6 +18,8 @@ export interface ModelServingOptions {
   provider?: string;
   /** Intra-op threads per worker; default: the cores divided among the workers (all of them for 1). */
   intraOpNumThreads?: number;
+  /** Nice value of the inference threads, so the HTTP event loop always gets the CPU first. Default 10; 0: off. */
+  workerNice: number;
 }
 
 /** Flags given on the command line; each overrides the same setting in gpux.yml. */
@@ -29,6 +31,7 @@ export const servingDefaults = {
   maxQueueDelayMs: 0,
   maxConcurrency: 256,
   timeoutMs: 30_000,
+  workerNice: 10,
 } as const;
 
 /** Combine flags, a model's gpux.yml `serving:` (earlier names too: batch_size, max_workers, timeout in s). */
@@ -44,12 +47,15 @@ export function modelServingOptions(config: GpuxConfig, flags: ServingFlags = {}
     maxConcurrency: flags.maxConcurrency ?? serving?.max_concurrency ?? servingDefaults.maxConcurrency,
     timeoutMs: flags.timeoutMs ?? serving?.timeout_ms ?? timeoutFromSeconds ?? servingDefaults.timeoutMs,
     provider: flags.provider,
+    workerNice: flags.workerNice ?? serving?.worker_nice ?? servingDefaults.workerNice,
     intraOpNumThreads: workers > 1 ? Math.max(1, Math.floor(availableParallelism() / workers)) : undefined,
   };
   for (const key of ["workers", "maxBatchSize", "maxConcurrency"] as const) {
     if (!Number.isInteger(options[key]) || options[key] < 1)
       throw new UserError(`Serving setting ${key} must be an integer ≥ 1, got ${options[key]}.`);
   }
+  if (!Number.isInteger(options.workerNice) || options.workerNice < 0 || options.workerNice > 19)
+    throw new UserError(`worker_nice must be an integer from 0 to 19, got ${options.workerNice}.`);
   if (!(options.timeoutMs > 0))
     throw new UserError(`Serving timeout must be > 0 ms, got ${options.timeoutMs}.`);
   if (!(options.maxQueueDelayMs >= 0))

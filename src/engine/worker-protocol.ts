@@ -8,6 +8,8 @@ export interface WorkerInit {
   loaded: LoadedConfig;
   provider?: string;
   intraOpNumThreads?: number;
+  /** Nice value for the inference threads (0-19, higher = lower priority); 0 leaves it alone. */
+  nice?: number;
 }
 
 /** `close`: release the session and let the thread end (terminating it mid-run would abort the process). */

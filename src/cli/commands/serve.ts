@@ -21,6 +21,7 @@ interface ServeFlags {
   provider?: string;
   bodyLimit?: string;
   modelName?: string;
+  workerNice?: string;
   config?: string;
 }
 
@@ -48,6 +49,7 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     maxQueueDelayMs: numberFlag(flags.maxQueueDelayMs, "--max-queue-delay-ms", 0, false),
     maxConcurrency: numberFlag(flags.maxConcurrency, "--max-concurrency", 1),
     timeoutMs: numberFlag(flags.timeoutMs, "--timeout-ms", 1, false),
+    workerNice: numberFlag(flags.workerNice, "--worker-nice", 0),
     provider: flags.provider,
   };
   const cors = flags.cors !== undefined ? flags.cors.split(",").map((o) => o.trim()) : fromYaml("cors");
@@ -130,6 +132,7 @@ export function registerServeCommand(program: Command): void {
     .option("--api-key <key>", "require this key as Bearer token (serving.api_key, env GPUX_API_KEY)")
     .option("--cors <origins>", "allow browser calls from these comma-separated origins, or * (serving.cors)")
     .option("--provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")
+    .option("--worker-nice <n>", "nice value of inference threads, 0 to 19 (serving.worker_nice, default 10)")
     .option("--body-limit <bytes>", "largest request body before 413 (default 16 MiB)")
     .option(
       "--model-name <name>",

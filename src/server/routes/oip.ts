@@ -14,10 +14,8 @@ import type { ServerContext } from "../server-context.js";
 
 const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
 
-const parameters = {
-  type: "object",
-  additionalProperties: { anyOf: [{ type: "string" }, { type: "number" }, { type: "boolean" }] },
-} as const;
+// Values are left untyped: Fastify's type coercion would turn `true` into "true" under a union type.
+const parameters = { type: "object", description: "name → string | number | boolean" } as const;
 const inferBody = {
   type: "object",
   required: ["inputs"],
