@@ -93,6 +93,21 @@ function deleteAt(data: unknown, path: readonly PathKey[], key: string): void {
   if (node && typeof node === "object") delete node[key];
 }
 
+/** Accepted for compatibility with the earlier gpux but without effect (documented as reserved). */
+const reservedFields: readonly (readonly string[])[] = [
+  ["runtime", "batch_size"],
+  ["preprocessing", "custom"],
+];
+
+function reservedWarnings(doc: Doc, lines: LineCounter, file: string): string[] {
+  return reservedFields
+    .filter((path) => doc.hasIn(path))
+    .map(
+      (path) =>
+        `${file}:${keyPosition(doc, lines, path.slice(0, -1), path[path.length - 1] as string)} ${path.join(".")} is reserved and has no effect (see docs/reference/gpux-yml.md)`,
+    );
+}
+
 /** Parse gpux.yml text. `file` is used in messages only. */
 export function parseConfigText(text: string, file = "gpux.yml"): { config: GpuxConfig; warnings: string[] } {
   const lines = new LineCounter();
@@ -118,7 +133,7 @@ export function parseConfigText(text: string, file = "gpux.yml"): { config: Gpux
       `${file}:${positionOf(doc, lines, path)} ${formatPath(path)}: environment variable ${names.join(", ")} is not set (write \${${names[0]}:-default} for a default)`,
     );
   });
-  const warnings: string[] = [];
+  const warnings = reservedWarnings(doc, lines, file);
   for (let pass = 0; pass < 10; pass++) {
     const result = configSchema.safeParse(data);
     if (result.success && errors.length === 0) return { config: result.data, warnings };
