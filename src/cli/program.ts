@@ -4,12 +4,22 @@ import { ExitCode } from "../util/errors.js";
 import { setVerbose } from "../util/log.js";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerInspectCommand } from "./commands/inspect.js";
+import { registerLsCommand } from "./commands/ls.js";
+import { registerPullCommand } from "./commands/pull.js";
+import { registerRmCommand } from "./commands/rm.js";
 import { registerRunCommand } from "./commands/run.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
 /** Every command, registered in one place. */
-const commands = [registerBuildCommand, registerRunCommand, registerInspectCommand];
+const commands = [
+  registerBuildCommand,
+  registerRunCommand,
+  registerInspectCommand,
+  registerPullCommand,
+  registerLsCommand,
+  registerRmCommand,
+];
 
 export function createProgram(): Command {
   const program = new Command("gpux")
