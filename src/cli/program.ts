@@ -4,10 +4,20 @@ import { setVerbose } from "../util/log.js";
 import { gpuxVersion } from "../util/version.js";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerInspectCommand } from "./commands/inspect.js";
+import { registerLsCommand } from "./commands/ls.js";
+import { registerPullCommand } from "./commands/pull.js";
+import { registerRmCommand } from "./commands/rm.js";
 import { registerRunCommand } from "./commands/run.js";
 
 /** Every command, registered in one place. */
-const commands = [registerBuildCommand, registerRunCommand, registerInspectCommand];
+const commands = [
+  registerBuildCommand,
+  registerRunCommand,
+  registerInspectCommand,
+  registerPullCommand,
+  registerLsCommand,
+  registerRmCommand,
+];
 
 export function createProgram(): Command {
   const program = new Command("gpux")

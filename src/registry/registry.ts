@@ -63,6 +63,8 @@ export interface PulledModel {
   files: PulledFile[];
   /** Files on disk (the cache snapshot); undefined for a dry run. */
   snapshot?: Snapshot;
+  /** What the chosen files are: onnx, safetensors, pytorch, tensorflow, none. */
+  format: string;
   /** Bytes actually transferred over the network. */
   downloadedBytes: number;
 }
@@ -77,6 +79,10 @@ export interface Registry {
   parse(text: string, typed: string): ModelRef | undefined;
   /** Resolve the revision to a commit (one request; from the cache when offline). */
   info(ref: ModelRef): Promise<RemoteModel>;
+  /** Record that the revision resolved to this commit (a cache ref), when the files are already in the store. */
+  remember(remote: RemoteModel): Promise<void>;
+  /** Where files of a model come from, for the manifest (an endpoint URL). */
+  readonly source: string;
   /** Choose, download and verify the files of a resolved revision. */
   pull(remote: RemoteModel, options: PullOptions): Promise<PulledModel>;
 }

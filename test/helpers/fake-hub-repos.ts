@@ -79,7 +79,8 @@ export interface OnnxRepoOptions {
   externalData?: boolean;
   /** Extra variants: fp16, quantized, q4 … (each a copy of the model with a different name). */
   variants?: string[];
-  pipelineTag?: string;
+  /** Hub pipeline_tag; default text-classification; null for none. */
+  pipelineTag?: string | null;
   /** config.json content; default a text-classification config with two labels. */
   config?: Record<string, unknown>;
   /** Files that must never be fetched for this repo (to prove file selection). */
@@ -99,7 +100,7 @@ export function onnxRepo(id: string, options: OnnxRepoOptions = {}): FakeRepo {
         id2label: { "0": "NEGATIVE", "1": "POSITIVE" },
       },
     ),
-    "README.md": `---\nlicense: mit\npipeline_tag: ${options.pipelineTag ?? "text-classification"}\n---\n\n# ${id}\n\nA tiny test model that adds a weight vector to its input.\n`,
+    "README.md": `---\nlicense: mit\n---\n\n# ${id}\n\nA tiny test model that adds a weight vector to its input.\n`,
     ".gitattributes": "*.onnx filter=lfs diff=lfs merge=lfs -text\n",
     ...options.extraFiles,
   };
@@ -109,7 +110,9 @@ export function onnxRepo(id: string, options: OnnxRepoOptions = {}): FakeRepo {
     const v = tinyOnnxModel({ width: options.width, metadata: { variant } });
     files[`onnx/model${suffix}.onnx`] = v.model;
   }
-  return { id, files, pipelineTag: options.pipelineTag ?? "text-classification" };
+  const pipelineTag =
+    options.pipelineTag === null ? undefined : (options.pipelineTag ?? "text-classification");
+  return { id, files, pipelineTag };
 }
 
 /** Every file under `dir` as a repo (for tiny models exported by Python into test-output/). */

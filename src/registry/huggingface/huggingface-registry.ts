@@ -56,6 +56,14 @@ export class HuggingFaceRegistry implements Registry {
     this.concurrency = options.concurrency ?? Number(process.env.GPUX_PULL_CONCURRENCY ?? 4);
   }
 
+  get source(): string {
+    return this.settings.endpoint;
+  }
+
+  async remember(remote: RemoteModel): Promise<void> {
+    await this.cache.writeRef(remote.repoId, remote.revision, remote.commit);
+  }
+
   parse(text: string, typed: string): ModelRef | undefined {
     return parseHubRef(text, typed);
   }
@@ -97,12 +105,22 @@ export class HuggingFaceRegistry implements Registry {
     );
     const chosen = all.filter((f) => selection.files.includes(f.path));
     if (options.dryRun) {
-      return { remote, files: chosen.map((f) => ({ ...f, sha256: "", cached: false })), downloadedBytes: 0 };
+      return {
+        remote,
+        files: chosen.map((f) => ({ ...f, sha256: "", cached: false })),
+        format: selection.format,
+        downloadedBytes: 0,
+      };
     }
     const total = chosen.reduce((sum, f) => sum + f.size, 0);
     const done = new Map<string, number>();
+    const lastEmit = new Map<string, number>();
     const report = (file: string, bytes: number, size: number) => {
       done.set(file, bytes);
+      // At most ten events a second per file (plus the last), so --json stays readable on big files.
+      const now = Date.now();
+      if (bytes < size && now - (lastEmit.get(file) ?? 0) < 100) return;
+      lastEmit.set(file, now);
       progress.emit({ phase: "download", file, bytes, total: size });
       progress.emit({ phase: "download", bytes: [...done.values()].reduce((a, b) => a + b, 0), total });
     };
@@ -176,6 +194,7 @@ export class HuggingFaceRegistry implements Registry {
     return {
       remote,
       files: pulled,
+      format: selection.format,
       downloadedBytes,
       snapshot: {
         dir: this.cache.snapshotDir(remote.repoId, remote.commit),
