@@ -2,8 +2,11 @@
  * Entry point of one inference worker thread: opens its own ONNX Runtime session and runs batches the main
  * thread sends, so `session.run` never blocks the HTTP event loop. Outputs go back as transferred buffers.
  */
+
+import { mkdir } from "node:fs/promises";
 import { setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
+import { join } from "node:path";
+import { parentPort, threadId, workerData } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
 import { createSession, type ProviderAttempt } from "../runtime/create-session.js";
 import { sessionSpecs } from "../runtime/session-io.js";
@@ -55,10 +58,14 @@ async function start(): Promise<void> {
   let session: ort.InferenceSession;
   let provider: string;
   let attempts: ProviderAttempt[];
+  const profileDir = join(init.loaded.dir, ".gpux");
   try {
+    if (config.runtime.enable_profiling) await mkdir(profileDir, { recursive: true });
     const handle = await createSession(init.loaded.modelPath, {
       provider: init.provider ?? config.runtime.provider ?? config.runtime.gpu?.backend ?? "auto",
-      enableProfiling: config.runtime.enable_profiling,
+      profileFilePrefix: config.runtime.enable_profiling
+        ? join(profileDir, `profile-worker${threadId}`)
+        : undefined,
       gpuMemoryLimit: config.runtime.gpu?.memory,
       intraOpNumThreads: config.runtime.threads ?? init.intraOpNumThreads,
     });

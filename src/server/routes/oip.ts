@@ -1,7 +1,7 @@
-import { createRequire } from "node:module";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServedModel } from "../../engine/served-model.js";
 import { NotFoundError } from "../../util/errors.js";
+import { gpuxVersion } from "../../util/version.js";
 import { errorSchema } from "../error-handler.js";
 import {
   decodeOipInputs,
@@ -11,8 +11,6 @@ import {
   selectOutputs,
 } from "../oip-codec.js";
 import type { ServerContext } from "../server-context.js";
-
-const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
 
 // Values are left untyped: Fastify's type coercion would turn `true` into "true" under a union type.
 const parameters = { type: "object", description: "name → string | number | boolean" } as const;
@@ -67,7 +65,7 @@ export function registerOipRoutes(app: FastifyInstance, ctx: ServerContext): voi
   const tags = ["Open Inference Protocol v2"];
   app.get("/v2", { schema: { summary: "Server metadata", tags } }, async () => ({
     name: "gpux",
-    version: pkg.version,
+    version: gpuxVersion,
     extensions: [],
   }));
   app.get(

@@ -1,5 +1,5 @@
-import { createRequire } from "node:module";
 import type { FastifyInstance, RouteOptions } from "fastify";
+import { gpuxVersion } from "../../util/version.js";
 
 declare module "fastify" {
   interface FastifySchema {
@@ -8,8 +8,6 @@ declare module "fastify" {
     tags?: string[];
   }
 }
-
-const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
 
 interface RouteSchema {
   summary?: string;
@@ -65,7 +63,7 @@ export function collectOpenApi(app: FastifyInstance): () => unknown {
     openapi: "3.1.0",
     info: {
       title: "gpux serve",
-      version: pkg.version,
+      version: gpuxVersion,
       description: "gpux API and KServe Open Inference Protocol v2",
     },
     components: {
