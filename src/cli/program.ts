@@ -8,6 +8,7 @@ import { registerLsCommand } from "./commands/ls.js";
 import { registerPullCommand } from "./commands/pull.js";
 import { registerRmCommand } from "./commands/rm.js";
 import { registerRunCommand } from "./commands/run.js";
+import { registerServeCommand } from "./commands/serve.js";
 
 /** Every command, registered in one place. */
 const commands = [
@@ -17,6 +18,7 @@ const commands = [
   registerPullCommand,
   registerLsCommand,
   registerRmCommand,
+  registerServeCommand,
 ];
 
 export function createProgram(): Command {

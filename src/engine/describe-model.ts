@@ -29,7 +29,12 @@ export interface ModelDescription {
   metadata: Record<string, unknown>;
 }
 
-export async function describeModel(model: Model): Promise<ModelDescription> {
+/** What describeModel reads: a Model in the CLI, a served model in the server. */
+export type DescribableModel = Pick<Model, "loaded" | "pipeline" | "attempts" | "inputs" | "outputs"> & {
+  provider: string;
+};
+
+export async function describeModel(model: DescribableModel): Promise<ModelDescription> {
   const { config, modelPath, path } = model.loaded;
   const [onnx, file] = await Promise.all([readOnnxMetadata(modelPath), stat(modelPath)]);
   const inputConfig = new Map((config.inputs ?? []).map((input) => [input.name, input]));
