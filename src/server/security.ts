@@ -21,7 +21,7 @@ export function registerApiKey(app: FastifyInstance, apiKey: string): void {
     const key = presentedKey(request);
     // Hashing both sides gives equal lengths, so timingSafeEqual never leaks the key's length either.
     if (key !== undefined && timingSafeEqual(digest(key), expected)) return;
-    reply
+    return reply
       .code(401)
       .header("www-authenticate", "Bearer")
       .send({ error: "Missing or wrong API key.", hint: "Send Authorization: Bearer <key> (or X-API-Key)." });
@@ -38,7 +38,7 @@ export function registerCors(app: FastifyInstance, cors: string | string[] | tru
     reply.header("access-control-allow-origin", anyOrigin ? "*" : origin);
     reply.header("vary", "Origin");
     if (request.method === "OPTIONS") {
-      reply
+      return reply
         .header("access-control-allow-methods", "GET, POST, OPTIONS")
         .header("access-control-allow-headers", "content-type, authorization, x-api-key")
         .header("access-control-max-age", "600")
