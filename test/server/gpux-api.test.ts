@@ -110,7 +110,7 @@ describe("gpux API over real HTTP on 127.0.0.1", async () => {
 
 describe("limits: 429 when the queue is full, 504 past the deadline", async () => {
   const slow = writeModelFolder(dir, "slow", slowModelSpec(32, 8192));
-  const server = await startServer([slow], { maxConcurrency: 2, maxBatchSize: 1, timeoutMs: 5000 });
+  const server = await startServer([slow], { maxConcurrency: 2, maxBatchSize: 1, timeoutMs: 60_000 });
 
   test("429 for requests beyond max_concurrency, the admitted ones answered", async () => {
     const answers = await Promise.all(
