@@ -70,6 +70,8 @@ export async function verifyFile(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoffMs = Number(process.env.GPUX_HUB_BACKOFF_MS ?? 300);
+/** Chunks (about 64 KiB each) received but not yet written, at most. */
+const maxQueued = 16;
 
 /**
  * Download one file into the cache: resume a partial `.incomplete` file with an HTTP Range request (after a
@@ -122,6 +124,11 @@ export async function downloadBlob(
           digests = fresh();
         }
         const file = await open(partial, "a");
+        // Writes are queued in order without waiting for each, so the socket keeps flowing while the disk
+        // catches up; at most `maxQueued` chunks are in flight. `offset` becomes what is on disk before any
+        // retry, so a resume never skips bytes.
+        let queue: Promise<unknown> = Promise.resolve();
+        let queued = 0;
         try {
           for await (const chunk of response as AsyncIterable<Buffer>) {
             if (offset + chunk.length > expected.size) {
@@ -132,15 +139,22 @@ export async function downloadBlob(
                 },
               );
             }
-            // Written before it is counted: `offset` is always what is on disk, so a resume never skips bytes.
-            await file.write(chunk);
             digests.update(chunk);
             offset += chunk.length;
             fetched += chunk.length;
+            queued++;
+            queue = queue.then(() => file.write(chunk)).finally(() => queued--);
+            if (queued >= maxQueued) await queue;
             options.onBytes?.(offset);
           }
         } finally {
+          await queue.catch(() => undefined);
           await file.close();
+          const onDisk = (await stat(partial)).size;
+          if (onDisk !== offset) {
+            offset = onDisk;
+            digests = await hashFile(partial, fresh());
+          }
         }
         if (offset < expected.size) throw new Error(`connection ended at byte ${offset} of ${expected.size}`);
       } catch (error) {
