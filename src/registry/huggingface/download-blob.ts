@@ -25,7 +25,7 @@ export interface DownloadBlobOptions {
   onBytes?: (done: number) => void;
   /** For messages. */
   label: string;
-  /** Attempts without progress before giving up. Default 4. */
+  /** Attempts without progress before giving up. Default 4 (GPUX_HUB_RETRIES). */
   attempts?: number;
   /** Maps a non-OK answer to a gpux error. */
   httpError: (status: number, errorCode?: string) => Error;
@@ -84,7 +84,7 @@ export async function downloadBlob(
 ): Promise<{ sha256: string; fetched: number }> {
   const { expected, dest } = options;
   const partial = `${dest}.incomplete`;
-  const maxAttempts = options.attempts ?? 4;
+  const maxAttempts = options.attempts ?? Number(process.env.GPUX_HUB_RETRIES ?? 4);
   await mkdir(dirname(dest), { recursive: true });
   let fetched = 0;
   for (let fullTry = 1; ; fullTry++) {
