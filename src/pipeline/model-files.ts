@@ -4,10 +4,16 @@ import { errorMessage, UserError } from "../util/errors.js";
 
 export type JsonObject = Record<string, unknown>;
 
-const cache = new Map<string, { mtimeMs: number; value: JsonObject | undefined }>();
+const cache = new Map<string, { mtimeMs: number; value: unknown }>();
 
-/** A JSON file beside gpux.yml (config.json, tokenizer_config.json, …); undefined when absent. Cached. */
+/** A JSON object file beside gpux.yml (config.json, tokenizer_config.json, …); undefined when absent. */
 export function readModelJson(dir: string, name: string): JsonObject | undefined {
+  const value = readModelJsonValue(dir, name);
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as JsonObject) : undefined;
+}
+
+/** Any JSON file beside gpux.yml (modules.json is a list); undefined when absent. Cached by mtime. */
+export function readModelJsonValue(dir: string, name: string): unknown {
   const path = resolve(dir, name);
   let mtimeMs: number;
   try {
@@ -17,11 +23,9 @@ export function readModelJson(dir: string, name: string): JsonObject | undefined
   }
   const cached = cache.get(path);
   if (cached && cached.mtimeMs === mtimeMs) return cached.value;
-  let value: JsonObject | undefined;
+  let value: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
-    value =
-      parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as JsonObject) : undefined;
+    value = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
     throw new UserError(`Cannot read ${path}: ${errorMessage(error)}`, {
       hint: "The model folder holds a damaged JSON file; pull or copy it again.",

@@ -39,15 +39,16 @@ export async function imageBytes(
       hint: "Resize or compress the image before sending it.",
     });
   }
+  // Base64 has no '.', '\\' or '~', and real images are longer than 100 characters.
+  const looksLikePath =
+    value.length < 4096 && (/[.\\~]/.test(value) || (value.startsWith("/") && value.length < 100));
   const dataUrl = /^data:([^;,]*)(;base64)?,/i.exec(value);
-  let base64 = value;
-  if (dataUrl) {
-    if (!dataUrl[2])
-      throw new UserError(`'${field}' is a data URL without ;base64.`, {
-        hint: "Encode the image as base64.",
+  if (!dataUrl && looksLikePath) {
+    if (origin !== "cli") {
+      throw new UserError(`'${field}' looks like a file path; over HTTP gpux reads no files.`, {
+        hint: 'Send the image bytes: {"image": "data:image/png;base64,…"}.',
       });
-    base64 = value.slice(dataUrl[0].length);
-  } else if (origin === "cli" && !/^[A-Za-z0-9+/=\s]{64,}$/.test(value)) {
+    }
     try {
       return await readFile(value);
     } catch (error) {
@@ -55,6 +56,14 @@ export async function imageBytes(
         hint: "Check the path.",
       });
     }
+  }
+  let base64 = value;
+  if (dataUrl) {
+    if (!dataUrl[2])
+      throw new UserError(`'${field}' is a data URL without ;base64.`, {
+        hint: "Encode the image as base64.",
+      });
+    base64 = value.slice(dataUrl[0].length);
   }
   const compact = base64.replace(/\s+/g, "");
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact) || compact.length === 0) {
@@ -67,12 +76,12 @@ export async function imageBytes(
 
 /** Decode any supported image to RGB (alpha dropped, as PIL's convert("RGB")), within the size limits. */
 export async function decodeImage(bytes: Buffer, field = "image"): Promise<RgbImage> {
-  const image = sharp(bytes, { limitInputPixels: maxImagePixels, failOn: "error", animated: false });
   let format: string | undefined;
   let width = 0;
   let height = 0;
   try {
-    const meta = await image.metadata();
+    // Read the header without a pixel limit so that an oversized image is named with its size.
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     format = meta.format;
     width = meta.width ?? 0;
     height = meta.height ?? 0;
@@ -106,7 +115,7 @@ export async function decodeImage(bytes: Buffer, field = "image"): Promise<RgbIm
     );
   }
   try {
-    const { data, info } = await image
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxImagePixels, failOn: "error" })
       .removeAlpha()
       .toColourspace("srgb")
       .raw()

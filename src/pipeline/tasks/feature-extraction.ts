@@ -1,4 +1,4 @@
-import { readModelJson } from "../model-files.js";
+import { readModelJson, readModelJsonValue } from "../model-files.js";
 import type { Pipeline, PipelineContext } from "../pipeline.js";
 import { floatOutput } from "../postprocess/scores.js";
 import { loadTokenizer } from "../text/load-tokenizer.js";
@@ -9,7 +9,7 @@ type Pooling = "mean" | "cls" | "max" | "none";
 /** Pooling and normalisation: gpux.yml postprocessing, else the sentence-transformers files, else mean. */
 function embeddingSettings(context: PipelineContext): { pooling: Pooling; normalize: boolean } {
   const post = context.config.postprocessing;
-  const modules = (readModelJson(context.dir, "modules.json") ?? []) as unknown;
+  const modules = readModelJsonValue(context.dir, "modules.json");
   const list = Array.isArray(modules) ? (modules as Array<{ type?: string; path?: string }>) : [];
   const poolingModule = list.find((m) => m.type?.endsWith("Pooling"));
   const poolingConfig = poolingModule

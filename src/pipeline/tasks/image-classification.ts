@@ -39,7 +39,9 @@ export const imageClassificationPipeline: Pipeline<ImageState> = {
     const batched = Array.isArray(body.image);
     const values = batched ? (body.image as unknown[]) : [body.image];
     if (values.length === 0 || values.length > maxBatchItems) {
-      throw new UserError(`'image' must hold 1 to ${maxBatchItems} images, got ${values.length}.`);
+      throw new UserError(`'image' must hold 1 to ${maxBatchItems} images, got ${values.length}.`, {
+        hint: "Send one image, or a list of images of at most that length.",
+      });
     }
     const settings = imageSettings(context);
     const size = settings.channels * settings.width * settings.height;

@@ -16,6 +16,7 @@ function strategyOf(
   if (!strategies.includes(value as AggregationStrategy)) {
     throw new UserError(
       `'aggregation_strategy' must be one of ${strategies.join(", ")}, got ${JSON.stringify(value)}.`,
+      { hint: "simple groups tokens into entities; none lists every token." },
     );
   }
   return value as AggregationStrategy;

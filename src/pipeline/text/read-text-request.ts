@@ -97,7 +97,9 @@ export function readTopK(body: Record<string, unknown>, fallback: number | undef
   const value = body.top_k;
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new UserError(`'top_k' must be a positive integer, got ${JSON.stringify(value)}.`);
+    throw new UserError(`'top_k' must be a positive integer, got ${JSON.stringify(value)}.`, {
+      hint: 'Send e.g. "top_k": 3, or leave it out.',
+    });
   }
   return value;
 }
