@@ -19,7 +19,9 @@ function assertScores(actual: unknown, expected: Scores): void {
     list.map((item) => item.label),
     expected.map((item) => item.label),
   );
-  list.forEach((item, i) => assert.ok(Math.abs(item.score - (expected[i] as Scores[number]).score) <= 1e-4));
+  for (const [i, item] of list.entries()) {
+    assert.ok(Math.abs(item.score - (expected[i] as Scores[number]).score) <= 1e-4);
+  }
 }
 
 test("image-classification equals transformers' pipeline (exact resize; shortest edge + centre crop)", async (t) => {
@@ -35,7 +37,7 @@ test("image-classification equals transformers' pipeline (exact resize; shortest
   for (const [i, image] of images.entries())
     assertScores(await model.predict({ image }), ref.results[i] as Scores);
   const batch = (await model.predict({ image: images.map((b) => `data:image/png;base64,${b}`) })) as Scores[];
-  batch.forEach((scores, i) => assertScores(scores, ref.results[i] as Scores));
+  for (const [i, scores] of batch.entries()) assertScores(scores, ref.results[i] as Scores);
   await model.dispose();
   const crop = await loadModel(join(dir, "image-crop"));
   const cropRef = reference["image-crop"];

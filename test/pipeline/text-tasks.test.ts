@@ -38,7 +38,7 @@ function assertClose(actual: unknown, expected: unknown, path = "result"): void 
   if (Array.isArray(expected)) {
     assert.ok(Array.isArray(actual), `${path} is a list`);
     assert.equal((actual as unknown[]).length, expected.length, `${path} length`);
-    expected.forEach((item, i) => assertClose((actual as unknown[])[i], item, `${path}[${i}]`));
+    for (const [i, item] of expected.entries()) assertClose((actual as unknown[])[i], item, `${path}[${i}]`);
     return;
   }
   if (expected && typeof expected === "object") {
