@@ -3,13 +3,21 @@ import { Command, CommanderError } from "commander";
 import { ExitCode } from "../util/errors.js";
 import { setVerbose } from "../util/log.js";
 import { registerBuildCommand } from "./commands/build.js";
+import { registerConvertCommand } from "./commands/convert.js";
+import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerInspectCommand } from "./commands/inspect.js";
 import { registerRunCommand } from "./commands/run.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
 /** Every command, registered in one place. */
-const commands = [registerBuildCommand, registerRunCommand, registerInspectCommand];
+const commands = [
+  registerBuildCommand,
+  registerRunCommand,
+  registerInspectCommand,
+  registerConvertCommand,
+  registerDoctorCommand,
+];
 
 export function createProgram(): Command {
   const program = new Command("gpux")
