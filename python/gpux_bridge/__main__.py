@@ -18,6 +18,11 @@ def main():
             emit("result", **doctor())
         elif command == "convert":
             framework = request.get("framework")
+            if framework in ("pytorch", "tensorflow"):
+                from .requirements import require
+
+                # before importing the converter: its modules import torch / tensorflow at the top
+                require(framework)
             if framework == "pytorch":
                 from .convert_pytorch import convert_pytorch
 

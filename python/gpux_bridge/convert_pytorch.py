@@ -4,12 +4,11 @@ import os
 
 from .protocol import BridgeError, emit
 from .pytorch_export import example_inputs, export
-from .requirements import require, tool_versions
+from .requirements import tool_versions
 from .validate import optimize, validate_torch
 
 
 def convert_pytorch(request):
-    require("pytorch")
     import torch
 
     torch.manual_seed(0)

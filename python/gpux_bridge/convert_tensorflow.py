@@ -6,7 +6,7 @@ import math
 import os
 
 from .protocol import BridgeError, emit, progress
-from .requirements import require, tool_versions
+from .requirements import tool_versions
 
 CASES = [1, 2, 3]
 
@@ -67,7 +67,6 @@ def _random_inputs(specs, batch, seed):
 
 
 def convert_tensorflow(request):
-    require("tensorflow")
     import numpy as np
     import onnxruntime
     import tensorflow as tf

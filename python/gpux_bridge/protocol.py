@@ -31,9 +31,9 @@ def _finite(value):
     return value
 
 
-def emit(kind, **fields):
+def emit(event_type, **fields):
     """Send one event: progress, result or error."""
-    line = json.dumps(_finite({"type": kind, **fields}), allow_nan=False)
+    line = json.dumps(_finite({"type": event_type, **fields}), allow_nan=False)
     target = _channel if _channel is not None else sys.stdout
     target.write(line + "\n")
     target.flush()

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { RuntimeFailure } from "../util/errors.js";
 import { conversionKey, readCachedConversion, writeConversionRecord } from "./conversion-cache.js";
@@ -74,8 +75,10 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
         });
         return cached;
       }
+      const outDirExisted = existsSync(outDir);
       await mkdir(outDir, { recursive: true });
       const work = await mkdtemp(join(outDir, ".converting-"));
+      let kept = false;
       try {
         options.progress?.emit({
           phase: "convert",
@@ -115,9 +118,12 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
         };
         const converted = { onnxPath: join(outDir, optimized ?? String(result.onnx)), report };
         await writeConversionRecord(outDir, key, converted);
+        kept = true;
         return converted;
       } finally {
         await rm(work, { recursive: true, force: true });
+        // a failed conversion leaves no trace: the folder goes too when this conversion made it
+        if (!kept && !outDirExisted) await rmdir(outDir).catch(() => {});
       }
     },
   };

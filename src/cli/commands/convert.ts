@@ -46,7 +46,8 @@ function printReport(source: string, onnxPath: string, report: ConversionReport)
   if (report.inputs) lines.push(`inputs ${report.inputs.join(", ")} → outputs ${report.outputs?.join(", ")}`);
   if (report.validation) lines.push(figuresLine("validated", report.validation));
   if (report.optimizedValidation) lines.push(figuresLine("optimised, validated", report.optimizedValidation));
-  const shown = relative(process.cwd(), onnxPath) || onnxPath;
+  const fromHere = relative(process.cwd(), onnxPath);
+  const shown = fromHere && !fromHere.startsWith("..") ? fromHere : onnxPath;
   lines.push(`wrote ${shown}`, `run it: gpux run ${shown} --input '{…}'`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
