@@ -1,20 +1,26 @@
-import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../util/errors.js";
 import { setVerbose } from "../util/log.js";
+import { gpuxVersion } from "../util/version.js";
 import { registerBuildCommand } from "./commands/build.js";
 import { registerConvertCommand } from "./commands/convert.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerInspectCommand } from "./commands/inspect.js";
+import { registerLsCommand } from "./commands/ls.js";
+import { registerPullCommand } from "./commands/pull.js";
+import { registerRmCommand } from "./commands/rm.js";
 import { registerRunCommand } from "./commands/run.js";
-
-const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+import { registerServeCommand } from "./commands/serve.js";
 
 /** Every command, registered in one place. */
 const commands = [
   registerBuildCommand,
   registerRunCommand,
   registerInspectCommand,
+  registerPullCommand,
+  registerLsCommand,
+  registerRmCommand,
+  registerServeCommand,
   registerConvertCommand,
   registerDoctorCommand,
 ];
@@ -22,7 +28,7 @@ const commands = [
 export function createProgram(): Command {
   const program = new Command("gpux")
     .description("Docker-like runtime for ML inference: pull, convert, run and serve ONNX models")
-    .version(pkg.version, "-V, --version")
+    .version(gpuxVersion, "-V, --version")
     .option("-v, --verbose", "show debug output and stack traces")
     .showSuggestionAfterError()
     .exitOverride()

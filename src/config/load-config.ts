@@ -93,19 +93,31 @@ function deleteAt(data: unknown, path: readonly PathKey[], key: string): void {
   if (node && typeof node === "object") delete node[key];
 }
 
+/** Accepted for compatibility with the earlier gpux but without effect (documented as reserved). */
+const reservedFields: readonly (readonly string[])[] = [
+  ["runtime", "batch_size"],
+  ["preprocessing", "custom"],
+];
+
+function reservedWarnings(doc: Doc, lines: LineCounter, file: string): string[] {
+  return reservedFields
+    .filter((path) => doc.hasIn(path))
+    .map(
+      (path) =>
+        `${file}:${keyPosition(doc, lines, path.slice(0, -1), path[path.length - 1] as string)} ${path.join(".")} is reserved and has no effect (see docs/reference/gpux-yml.md)`,
+    );
+}
+
 /** Parse gpux.yml text. `file` is used in messages only. */
 export function parseConfigText(text: string, file = "gpux.yml"): { config: GpuxConfig; warnings: string[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    const pos = first?.linePos?.[0];
-    throw new UserError(
-      `${file}:${pos?.line ?? 1}:${pos?.col ?? 1} invalid YAML: ${first?.message.split("\n")[0]}`,
-      {
-        hint: "Fix the YAML syntax (indentation, quotes, colons) at that line.",
-      },
-    );
+    const pos = first ? lines.linePos(first.pos[0]) : { line: 1, col: 1 };
+    throw new UserError(`${file}:${pos.line}:${pos.col} invalid YAML: ${first?.message.split("\n")[0]}`, {
+      hint: "Fix the YAML syntax (indentation, quotes, colons) at that line.",
+    });
   }
   if (!isMap(doc.contents)) {
     throw new UserError(`${file}:1:1 expected a mapping of fields (name, model, inputs, …).`, {
@@ -118,10 +130,10 @@ export function parseConfigText(text: string, file = "gpux.yml"): { config: Gpux
       `${file}:${positionOf(doc, lines, path)} ${formatPath(path)}: environment variable ${names.join(", ")} is not set (write \${${names[0]}:-default} for a default)`,
     );
   });
-  const warnings: string[] = [];
+  const warnings = reservedWarnings(doc, lines, file);
   for (let pass = 0; pass < 10; pass++) {
     const result = configSchema.safeParse(data);
-    if (result.success && errors.length === 0) return { config: result.data, warnings };
+    if (result.success && errors.length === 0) return { config: result.data, warnings: byPosition(warnings) };
     const issues: z.core.$ZodIssue[] = result.success ? [] : result.error.issues;
     const unknown = issues.filter((issue) => issue.code === "unrecognized_keys");
     const real = issues.filter((issue) => issue.code !== "unrecognized_keys");
@@ -148,6 +160,15 @@ export function parseConfigText(text: string, file = "gpux.yml"): { config: Gpux
     }
   }
   throw new UserError(`${file}: could not validate the configuration.`);
+}
+
+/** Sort `file:line:col message` lines by line, then column. */
+function byPosition(messages: string[]): string[] {
+  const key = (message: string) => {
+    const match = /:(\d+):(\d+) /.exec(message);
+    return match ? Number(match[1]) * 1e6 + Number(match[2]) : 0;
+  };
+  return [...messages].sort((a, b) => key(a) - key(b));
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -146,6 +146,7 @@ export const configSchema = z.strictObject({
       workers: z.number().int().positive().optional(),
       api_key: z.string().optional(),
       cors: z.union([z.string(), z.array(z.string()), z.boolean()]).optional(),
+      worker_nice: z.number().int().min(0).max(19).optional(),
     })
     .optional(),
   preprocessing: z

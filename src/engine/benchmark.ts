@@ -12,16 +12,18 @@ export interface DurationStats {
   max: number;
 }
 
+/** What `gpux run --benchmark --json` prints (docs/reference/cli.md): keys are part of the CLI's contract. */
 export interface BenchmarkResult {
   model: string;
   provider: string;
   runs: number;
   warmup: number;
-  inputShapes: Record<string, number[]>;
+  /** Shape of each feed as sent to the session. */
+  input_shapes: Record<string, number[]>;
   /** session.run only. */
-  sessionMs: DurationStats;
-  /** Pre-processing + session.run + post-processing, per call. */
-  endToEndMs: DurationStats;
+  session_ms: DurationStats;
+  /** Pre-processing (JSON → tensors) + session.run + post-processing (tensors → JSON), per call. */
+  end_to_end_ms: DurationStats;
   /** Calls per second, end to end. */
   throughput: number;
 }
@@ -96,9 +98,9 @@ export async function benchmarkModel(
     provider: model.provider,
     runs,
     warmup,
-    inputShapes,
-    sessionMs: summarize(sessionMs),
-    endToEndMs: e2e,
+    input_shapes: inputShapes,
+    session_ms: summarize(sessionMs),
+    end_to_end_ms: e2e,
     throughput: runs / (endToEndMs.reduce((sum, x) => sum + x, 0) / 1000),
   };
 }

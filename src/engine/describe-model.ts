@@ -14,8 +14,11 @@ export interface ModelDescription {
   size_bytes: number;
   provider: string;
   provider_attempts: Model["attempts"];
-  inputs: TensorSpec[];
-  outputs: Array<TensorSpec & { labels?: string[] }>;
+  /** gpux.yml model.version, when given. */
+  model_version?: string;
+  /** The model's own inputs, with gpux.yml's description beside each. */
+  inputs: Array<TensorSpec & { description?: string }>;
+  outputs: Array<TensorSpec & { labels?: string[]; description?: string }>;
   onnx: {
     ir_version?: number;
     producer?: string;
@@ -26,10 +29,16 @@ export interface ModelDescription {
   metadata: Record<string, unknown>;
 }
 
-export async function describeModel(model: Model): Promise<ModelDescription> {
+/** What describeModel reads: a Model in the CLI, a served model in the server. */
+export type DescribableModel = Pick<Model, "loaded" | "pipeline" | "attempts" | "inputs" | "outputs"> & {
+  provider: string;
+};
+
+export async function describeModel(model: DescribableModel): Promise<ModelDescription> {
   const { config, modelPath, path } = model.loaded;
   const [onnx, file] = await Promise.all([readOnnxMetadata(modelPath), stat(modelPath)]);
-  const labels = new Map((config.outputs ?? []).map((output) => [output.name, output.labels]));
+  const inputConfig = new Map((config.inputs ?? []).map((input) => [input.name, input]));
+  const outputConfig = new Map((config.outputs ?? []).map((output) => [output.name, output]));
   return {
     name: config.name,
     version: config.version,
@@ -40,10 +49,14 @@ export async function describeModel(model: Model): Promise<ModelDescription> {
     size_bytes: file.size,
     provider: model.provider,
     provider_attempts: model.attempts,
-    inputs: model.inputs,
+    model_version: config.model.version,
+    inputs: model.inputs.map((spec) => {
+      const description = inputConfig.get(spec.name)?.description;
+      return description ? { ...spec, description } : spec;
+    }),
     outputs: model.outputs.map((spec) => {
-      const outputLabels = labels.get(spec.name);
-      return outputLabels ? { ...spec, labels: outputLabels } : spec;
+      const { labels, description } = outputConfig.get(spec.name) ?? {};
+      return { ...spec, ...(labels ? { labels } : {}), ...(description ? { description } : {}) };
     }),
     onnx: {
       ir_version: onnx.irVersion,

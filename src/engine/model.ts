@@ -1,3 +1,6 @@
+import { readdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import type * as ort from "onnxruntime-node";
 import type { LoadedConfig } from "../config/load-config.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
@@ -7,6 +10,13 @@ import type { ProviderName } from "../runtime/providers.js";
 import { sessionSpecs } from "../runtime/session-io.js";
 import type { TensorSpec } from "../runtime/tensor-spec.js";
 import { errorMessage, RuntimeFailure } from "../util/errors.js";
+import { log } from "../util/log.js";
+
+/** Called around every session run, e.g. to enforce gpux.yml runtime.timeout (see cli/inference-watchdog.ts). */
+export interface RunGuard {
+  arm(): void;
+  disarm(): void;
+}
 
 export interface LoadModelOptions {
   /** Overrides gpux.yml runtime.provider / runtime.gpu.backend. */
@@ -14,6 +24,8 @@ export interface LoadModelOptions {
   origin?: PipelineContext["origin"];
   /** Save ONNX Runtime's optimised graph here. */
   optimizedModelPath?: string;
+  /** Armed before and disarmed after each session run. Default: none. */
+  runGuard?: RunGuard;
 }
 
 /** A model ready to answer: its config, an open session, and the pipeline for its task. */
@@ -25,14 +37,17 @@ export class Model {
     readonly attempts: ProviderAttempt[],
     readonly pipeline: Pipeline,
     readonly context: PipelineContext,
+    private readonly runGuard?: RunGuard,
   ) {}
 
   /** Open the model described by a loaded gpux.yml. */
   static async load(loaded: LoadedConfig, options: LoadModelOptions = {}): Promise<Model> {
     const { config } = loaded;
+    const profileDir = join(loaded.dir, ".gpux");
+    if (config.runtime.enable_profiling) await mkdir(profileDir, { recursive: true });
     const sessionOptions: CreateSessionOptions = {
       provider: options.provider ?? config.runtime.provider ?? config.runtime.gpu?.backend ?? "auto",
-      enableProfiling: config.runtime.enable_profiling,
+      profileFilePrefix: config.runtime.enable_profiling ? join(profileDir, "profile") : undefined,
       gpuMemoryLimit: config.runtime.gpu?.memory,
       intraOpNumThreads: config.runtime.threads,
       optimizedModelPath: options.optimizedModelPath,
@@ -47,7 +62,15 @@ export class Model {
       origin: options.origin ?? "cli",
     };
     const pipeline = selectPipeline(config);
-    return new Model(loaded, handle.session, handle.provider, handle.attempts, pipeline, context);
+    return new Model(
+      loaded,
+      handle.session,
+      handle.provider,
+      handle.attempts,
+      pipeline,
+      context,
+      options.runGuard,
+    );
   }
 
   get name(): string {
@@ -64,6 +87,7 @@ export class Model {
 
   /** Run the session on ready feeds; `outputNames` limits what is fetched. */
   async runFeeds(feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap> {
+    this.runGuard?.arm();
     try {
       return (await (outputNames
         ? this.session.run(feeds, outputNames as string[])
@@ -76,6 +100,8 @@ export class Model {
           cause: error,
         },
       );
+    } finally {
+      this.runGuard?.disarm();
     }
   }
 
@@ -86,7 +112,17 @@ export class Model {
     return this.pipeline.postprocess(outputs, prepared, this.context);
   }
 
+  /** Close the session; with runtime.enable_profiling, ONNX Runtime writes its profile now. */
   async dispose(): Promise<void> {
+    if (this.loaded.config.runtime.enable_profiling) {
+      this.session.endProfiling();
+      const dir = join(this.loaded.dir, ".gpux");
+      const newest = readdirSync(dir)
+        .filter((name) => name.startsWith("profile_") && name.endsWith(".json"))
+        .sort()
+        .pop();
+      if (newest) log.info(`ONNX Runtime profile written to ${join(dir, newest)}`);
+    }
     await this.session.release();
   }
 }

@@ -7,8 +7,8 @@ import { listProviders, type ProviderName, parseProviderName, providerPreference
 export interface CreateSessionOptions {
   /** `auto` (default) walks the fallback chain; a name forces that provider. */
   provider?: string;
-  /** Collect ONNX Runtime's profile (gpux.yml runtime.enable_profiling). */
-  enableProfiling?: boolean;
+  /** Collect ONNX Runtime's profile (gpux.yml runtime.enable_profiling) into `<prefix>_<date>.json`. */
+  profileFilePrefix?: string;
   /** Intra-op threads; default lets ONNX Runtime decide. */
   intraOpNumThreads?: number;
   /** GPU memory limit in bytes for CUDA (gpux.yml runtime.gpu.memory). */
@@ -50,11 +50,12 @@ async function tryCreate(
 ): Promise<ort.InferenceSession> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [providerConfig(name, options)],
-    enableProfiling: options.enableProfiling ?? false,
+    enableProfiling: options.profileFilePrefix !== undefined,
     graphOptimizationLevel: "all",
     // Fatal only: a failed provider is reported once by gpux, not by ONNX Runtime's native logger.
     logSeverityLevel: 4,
   };
+  if (options.profileFilePrefix !== undefined) sessionOptions.profileFilePrefix = options.profileFilePrefix;
   if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
   if (options.optimizedModelPath !== undefined)
     sessionOptions.optimizedModelFilePath = options.optimizedModelPath;

@@ -16,7 +16,7 @@ export interface OnnxFileMetadata {
 }
 
 /** A minimal protobuf reader: enough for ModelProto's top-level fields. */
-class Reader {
+export class Reader {
   offset = 0;
   constructor(readonly bytes: Uint8Array) {}
 

@@ -14,6 +14,10 @@ export const log = {
   warn(message: string): void {
     process.stderr.write(`warning: ${message}\n`);
   },
+  /** Always shown: what happened besides the result (a file written). */
+  info(message: string): void {
+    process.stderr.write(`${message}\n`);
+  },
   /** Shown with --verbose only. */
   debug(message: string): void {
     if (verbose) process.stderr.write(`debug: ${message}\n`);

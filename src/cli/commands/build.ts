@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { checkConfigAgainstModel } from "../../engine/check-config.js";
@@ -9,6 +10,7 @@ import { resolveModelRef } from "../../resolve.js";
 import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { log } from "../../util/log.js";
+import { gpuxVersion } from "../../util/version.js";
 import { runAction } from "../run-action.js";
 
 interface BuildOptions {
@@ -32,6 +34,7 @@ async function build(path: string | undefined, options: BuildOptions): Promise<v
   for (const warning of loaded.warnings) log.warn(warning);
   const outDir = join(loaded.dir, ".gpux");
   const optimizedPath = options.optimize ? join(outDir, "model.optimized.onnx") : undefined;
+  await mkdir(outDir, { recursive: true });
   const model = await Model.load(loaded, { provider: options.provider, optimizedModelPath: optimizedPath });
   try {
     const check = checkConfigAgainstModel(loaded.config, model.inputs, model.outputs);
@@ -47,7 +50,7 @@ async function build(path: string | undefined, options: BuildOptions): Promise<v
       sha256: await sha256File(loaded.modelPath),
       optimized_model_path: optimizedPath ?? null,
       built_at: new Date().toISOString(),
-      gpux_version: process.env.npm_package_version ?? undefined,
+      gpux_version: gpuxVersion,
     };
     const reportPath = join(outDir, "build.json");
     await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);

@@ -35,7 +35,7 @@ function printDescription(d: ModelDescription): void {
     `name:       ${d.name} (version ${d.version})`,
     ...(d.description ? [`about:      ${d.description}`] : []),
     `task:       ${d.task}`,
-    `model:      ${d.model_path} (${size})`,
+    `model:      ${d.model_path} (${size}${d.model_version ? `, model version ${d.model_version}` : ""})`,
     `config:     ${d.config_path}`,
     `provider:   ${d.provider}`,
     `producer:   ${[d.onnx.producer, d.onnx.producer_version].filter(Boolean).join(" ") || "unknown"}`,
@@ -45,8 +45,8 @@ function printDescription(d: ModelDescription): void {
     "",
     "inputs:",
     formatTable(
-      ["  name", "dtype", "shape"],
-      d.inputs.map((s) => [`  ${s.name}`, s.dtype, formatShape(s.shape)]),
+      ["  name", "dtype", "shape", "description"],
+      d.inputs.map((s) => [`  ${s.name}`, s.dtype, formatShape(s.shape), s.description ?? ""]),
     ),
     "",
     "outputs:",
@@ -57,6 +57,10 @@ function printDescription(d: ModelDescription): void {
   ];
   const meta = Object.entries(d.onnx.metadata);
   if (meta.length > 0) lines.push("", "onnx metadata:", ...meta.map(([k, v]) => `  ${k}: ${v}`));
+  const own = Object.entries(d.metadata);
+  if (own.length > 0) {
+    lines.push("", "gpux.yml metadata:", ...own.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`));
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { BenchmarkResult, DurationStats } from "../../engine/benchmark.js";
 import { benchmarkModel } from "../../engine/benchmark.js";
 import { Model } from "../../engine/model.js";
 import { resolveModelRef } from "../../resolve.js";
@@ -6,6 +7,7 @@ import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { log } from "../../util/log.js";
 import { formatTable } from "../format-table.js";
+import { type InferenceWatchdog, startInferenceWatchdog } from "../inference-watchdog.js";
 import { readRequest } from "../read-request.js";
 import { runAction } from "../run-action.js";
 
@@ -18,70 +20,90 @@ interface RunOptions {
   benchmark?: boolean;
   runs: string;
   warmup: string;
+  timeout?: string;
   json?: boolean;
 }
 
-function positiveInt(value: string, flag: string, min = 1): number {
+function integerFlag(value: string, flag: string, min: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
+  if (!Number.isInteger(n) || n < min) {
     throw new UserError(`${flag} must be an integer ≥ ${min}, got '${value}'.`);
+  }
+  return n;
+}
+
+function secondsFlag(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new UserError(`--timeout must be a number of seconds ≥ 0, got '${value}'.`, {
+      hint: "Use 0 to run without a time limit.",
+    });
+  }
   return n;
 }
 
 const fmt = (ms: number) => ms.toFixed(3);
 
+function printBenchmark(result: BenchmarkResult): void {
+  const shapes = Object.entries(result.input_shapes)
+    .map(([name, shape]) => `${name}[${shape.join(",")}]`)
+    .join(" ");
+  const row = (label: string, s: DurationStats) => [
+    label,
+    ...[s.mean, s.std, s.min, s.p50, s.p90, s.p95, s.p99, s.max].map(fmt),
+  ];
+  process.stdout.write(
+    `model ${result.model}  provider ${result.provider}  runs ${result.runs}  warmup ${result.warmup}  inputs ${shapes}\n\n` +
+      `${formatTable(
+        ["ms", "mean", "std", "min", "p50", "p90", "p95", "p99", "max"],
+        [row("session", result.session_ms), row("end-to-end", result.end_to_end_ms)],
+      )}\n\nthroughput ${result.throughput.toFixed(1)} inferences/s\n`,
+  );
+}
+
 async function run(ref: string | undefined, options: RunOptions): Promise<void> {
+  const runs = integerFlag(options.runs, "--runs", 1);
+  const warmup = integerFlag(options.warmup, "--warmup", 0);
+  const timeoutFlag = options.timeout === undefined ? undefined : secondsFlag(options.timeout);
   const request = await readRequest(options);
   const loaded = await resolveModelRef(ref, { configPath: options.config });
   for (const warning of loaded.warnings) log.warn(warning);
-  const model = await Model.load(loaded, { provider: options.provider, origin: "cli" });
+  const timeoutSeconds = timeoutFlag ?? loaded.config.runtime.timeout;
+  const watchdog: InferenceWatchdog | undefined =
+    timeoutSeconds > 0
+      ? startInferenceWatchdog(
+          timeoutSeconds * 1000,
+          `error: inference on model '${loaded.config.name}' ran longer than its ${timeoutSeconds} s limit and was stopped.\n` +
+            "hint: raise runtime.timeout in gpux.yml (or pass --timeout SECONDS, 0 for none), or send a smaller input.\n",
+        )
+      : undefined;
   try {
-    if (options.benchmark) {
-      const runs = positiveInt(options.runs, "--runs");
-      const warmup = positiveInt(options.warmup, "--warmup", 0);
-      const result = await benchmarkModel(model, request, { runs, warmup });
-      if (options.output) await writeFileAtomic(options.output, `${JSON.stringify(result, null, 2)}\n`);
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(result)}\n`);
+    const model = await Model.load(loaded, { provider: options.provider, origin: "cli", runGuard: watchdog });
+    try {
+      if (options.benchmark) {
+        const result = await benchmarkModel(model, request, { runs, warmup });
+        if (options.output) await writeFileAtomic(options.output, `${JSON.stringify(result, null, 2)}\n`);
+        if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else printBenchmark(result);
         return;
       }
-      const shapes = Object.entries(result.inputShapes)
-        .map(([name, shape]) => `${name}[${shape.join(",")}]`)
-        .join(" ");
-      const row = (label: string, s: typeof result.sessionMs) => [
-        label,
-        fmt(s.mean),
-        fmt(s.std),
-        fmt(s.min),
-        fmt(s.p50),
-        fmt(s.p90),
-        fmt(s.p95),
-        fmt(s.p99),
-        fmt(s.max),
-      ];
-      process.stdout.write(
-        `model ${result.model}  provider ${result.provider}  runs ${runs}  warmup ${warmup}  inputs ${shapes}\n\n` +
-          `${formatTable(
-            ["ms", "mean", "std", "min", "p50", "p90", "p95", "p99", "max"],
-            [row("session", result.sessionMs), row("end-to-end", result.endToEndMs)],
-          )}\n\nthroughput ${result.throughput.toFixed(1)} inferences/s\n`,
-      );
-      return;
-    }
-    const start = process.hrtime.bigint();
-    const result = await model.predict(request);
-    const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-    if (options.output) await writeFileAtomic(options.output, `${JSON.stringify(result, null, 2)}\n`);
-    if (options.json) {
-      const envelope = { model: model.name, provider: model.provider, elapsed_ms: elapsedMs, result };
-      process.stdout.write(`${JSON.stringify(envelope)}\n`);
-    } else if (!options.output) {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    } else {
-      process.stderr.write(`wrote ${options.output}\n`);
+      const start = process.hrtime.bigint();
+      const result = await model.predict(request);
+      const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+      if (options.output) await writeFileAtomic(options.output, `${JSON.stringify(result, null, 2)}\n`);
+      if (options.json) {
+        const envelope = { model: model.name, provider: model.provider, elapsed_ms: elapsedMs, result };
+        process.stdout.write(`${JSON.stringify(envelope)}\n`);
+      } else if (!options.output) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } else {
+        process.stderr.write(`wrote ${options.output}\n`);
+      }
+    } finally {
+      await model.dispose();
     }
   } finally {
-    await model.dispose();
+    await watchdog?.stop();
   }
 }
 
@@ -98,6 +120,7 @@ export function registerRunCommand(program: Command): void {
     .option("--benchmark", "time the model instead of printing one result")
     .option("--runs <n>", "timed runs with --benchmark", "100")
     .option("--warmup <n>", "untimed warm-up runs with --benchmark", "10")
+    .option("--timeout <seconds>", "limit per inference (default: gpux.yml runtime.timeout, 30); 0 = none")
     .option("--json", "machine-readable output (see docs/reference/cli.md)")
     .action(runAction(run));
 }

@@ -1,0 +1,52 @@
+import type { Command } from "commander";
+import { gpuxHome } from "../../store/gpux-home.js";
+import { ModelStore } from "../../store/model-store.js";
+import { formatBytes } from "../format-bytes.js";
+import { formatTable } from "../format-table.js";
+import { runAction } from "../run-action.js";
+
+async function ls(flags: { json?: boolean }): Promise<void> {
+  const entries = await new ModelStore(gpuxHome()).list();
+  if (flags.json) {
+    const models = entries.map(({ dir, manifest: m }) => ({
+      name: m.name,
+      registry: m.registry,
+      repo: m.repoId,
+      revisions: m.revisions,
+      commit: m.commit,
+      options: m.options,
+      format: m.format,
+      task: m.task ?? null,
+      size_bytes: m.sizeBytes,
+      pulled_at: m.pulledAt,
+      path: dir,
+    }));
+    process.stdout.write(`${JSON.stringify({ models })}\n`);
+    return;
+  }
+  if (entries.length === 0) {
+    process.stdout.write("no models yet: `gpux pull org/name` fetches one\n");
+    return;
+  }
+  const rows = entries.map(({ manifest: m }) => [
+    m.name,
+    [m.revisions.join(","), ...Object.entries(m.options).map(([k, v]) => `${k}=${v}`)].join(" "),
+    m.commit.slice(0, 12),
+    m.format,
+    m.task ?? "raw",
+    formatBytes(m.sizeBytes),
+    m.pulledAt.slice(0, 19).replace("T", " "),
+  ]);
+  process.stdout.write(
+    `${formatTable(["model", "revision", "commit", "format", "task", "size", "pulled"], rows)}\n`,
+  );
+}
+
+export function registerLsCommand(program: Command): void {
+  program
+    .command("ls")
+    .alias("list")
+    .description("List pulled models")
+    .option("--json", "machine-readable output")
+    .action(runAction(ls));
+}

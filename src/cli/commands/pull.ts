@@ -1,0 +1,98 @@
+import type { Command } from "commander";
+import { pullModel } from "../../pull-model.js";
+import { formatBytes } from "../format-bytes.js";
+import { formatTable } from "../format-table.js";
+import { createProgressRenderer } from "../progress-renderer.js";
+import { runAction } from "../run-action.js";
+
+interface PullFlags {
+  registry?: string;
+  revision?: string;
+  variant?: string;
+  token?: string;
+  force?: boolean;
+  offline?: boolean;
+  include?: string[];
+  exclude?: string[];
+  dryRun?: boolean;
+  json?: boolean;
+  cacheDir?: string;
+}
+
+async function pull(ref: string, flags: PullFlags): Promise<void> {
+  const progress = createProgressRenderer({ json: flags.json });
+  const started = Date.now();
+  let result: Awaited<ReturnType<typeof pullModel>>;
+  try {
+    result = await pullModel(ref, { ...flags, progress });
+  } finally {
+    progress.stop();
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(2);
+  const { remote, entry } = result;
+  if (flags.json) {
+    const summary = {
+      event: "result",
+      ref,
+      registry: entry?.manifest.registry,
+      repo: remote.repoId,
+      revision: remote.revision,
+      commit: remote.commit,
+      cached: result.cached,
+      dry_run: Boolean(flags.dryRun),
+      downloaded_bytes: result.downloadedBytes,
+      files: result.files.map((f) => ({ path: f.path, size: f.size })),
+      path: entry?.dir,
+      name: entry?.manifest.name,
+      task: entry?.manifest.task,
+      format: entry?.manifest.format,
+      elapsed_ms: Date.now() - started,
+    };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  if (flags.dryRun) {
+    const total = result.files.reduce((sum, f) => sum + f.size, 0);
+    process.stdout.write(
+      `${remote.repoId}@${remote.revision} (${remote.commit.slice(0, 12)}): would fetch ${result.files.length} files, ${formatBytes(total)}\n\n` +
+        `${formatTable(
+          ["file", "size"],
+          result.files.map((f) => [f.path, formatBytes(f.size)]),
+        )}\n`,
+    );
+    return;
+  }
+  const name = entry?.manifest.name ?? remote.ref.repoId;
+  const how = result.cached
+    ? "already up to date"
+    : `${formatBytes(result.downloadedBytes)} downloaded in ${seconds} s`;
+  process.stdout.write(
+    `pulled ${remote.repoId}@${remote.revision} (${remote.commit.slice(0, 12)}): ${how}\n` +
+      `task ${entry?.manifest.task ?? "raw"}, format ${entry?.manifest.format}\n` +
+      `run it: gpux run ${name} --input '{...}'\n`,
+  );
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerPullCommand(program: Command): void {
+  program
+    .command("pull")
+    .description("Download a model from a registry (the Hugging Face Hub) into the local store")
+    .argument("<model>", "org/name, org/name@revision, hf:org/name, or a single name such as gpt2")
+    .option("-r, --registry <name>", "registry: huggingface (hf)")
+    .option("--revision <rev>", "branch, tag or commit (default: main)")
+    .option("--variant <name>", "ONNX variant: fp32 (default), fp16, q8, q4, …")
+    .option("--token <token>", "access token for private or gated models (default: HF_TOKEN)")
+    .option("-f, --force", "download and verify again even if cached")
+    .option("--offline", "use only the local cache (also HF_HUB_OFFLINE=1)")
+    .option("--include <glob>", "also fetch repo files matching this glob (repeatable)", collect)
+    .option("--exclude <glob>", "never fetch repo files matching this glob (repeatable)", collect)
+    .option("--dry-run", "list the files that would be fetched, with sizes; fetch nothing")
+    .option(
+      "--cache-dir <dir>",
+      "Hugging Face cache folder (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)",
+    )
+    .option("--json", "NDJSON progress events, then a result object (see docs/reference/cli.md)")
+    .action(runAction(pull));
+}

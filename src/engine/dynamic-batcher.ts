@@ -1,0 +1,200 @@
+import type { TensorMap } from "../pipeline/pipeline.js";
+import { GpuxError } from "../util/errors.js";
+import { batchKey, batchRows, mergeFeeds, splitOutputs } from "./merge-feeds.js";
+import { DeadlineError, QueueFullError, type RemoteError } from "./serving-errors.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+export interface BatcherOptions {
+  /** Model name, for messages. */
+  model: string;
+  /** Rows merged into one session.run at most; 1 turns batching off. */
+  maxBatchSize: number;
+  /** How long the oldest request may wait for others to join its batch, in ms. 0: merge only what is queued. */
+  maxQueueDelayMs: number;
+  /** Requests admitted at once (queued + running); the next one gets 429. */
+  maxConcurrency: number;
+  /** Deadline per request from arrival, in ms; past it the request gets 504. */
+  timeoutMs: number;
+}
+
+/** Figures the batcher reports for metrics. */
+export interface BatchObserver {
+  onBatch(info: { requests: number; rows: number; computeMs: number }): void;
+  onDequeue(queueMs: number): void;
+}
+
+export interface InferResult {
+  outputs: TensorMap;
+  queueMs: number;
+  computeMs: number;
+  /** Rows in the session.run that answered this request. */
+  batchRows: number;
+}
+
+interface Pending {
+  feeds: TensorMap;
+  padding?: Record<string, number>;
+  rows: number;
+  key: string;
+  arrived: number;
+  timer?: NodeJS.Timeout;
+  settled: boolean;
+  resolve(result: InferResult): void;
+  reject(error: Error): void;
+}
+
+/** Queues requests for one model and merges concurrent ones into batches for the worker pool. */
+export class DynamicBatcher {
+  private readonly queue: Pending[] = [];
+  private admitted = 0;
+  private delayTimer?: NodeJS.Timeout;
+  private drainWaiters: Array<() => void> = [];
+  private uniqueKey = 0;
+  /** False until the model is known to have a dynamic batch axis: every request runs alone. */
+  batchable = false;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly options: BatcherOptions,
+    private readonly observer?: BatchObserver,
+  ) {}
+
+  /** Requests waiting for a worker. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Requests admitted and not yet answered. */
+  get inFlight(): number {
+    return this.admitted;
+  }
+
+  /** Run feeds as part of a batch; rejects with 429 when full and 504 past the deadline. */
+  infer(feeds: TensorMap, padding?: Record<string, number>): Promise<InferResult> {
+    if (this.admitted >= this.options.maxConcurrency) {
+      return Promise.reject(
+        new QueueFullError(`Model queue is full (${this.options.maxConcurrency} requests in flight).`, {
+          hint: "Retry later, or raise --max-concurrency / add --workers.",
+        }),
+      );
+    }
+    const rows = batchRows(feeds);
+    const batchable = this.batchable && this.options.maxBatchSize > 1 && rows !== undefined;
+    return new Promise<InferResult>((resolve, reject) => {
+      const pending: Pending = {
+        feeds,
+        padding,
+        rows: rows ?? 1,
+        key: batchable ? batchKey(feeds, padding) : `alone:${this.uniqueKey++}`,
+        arrived: performance.now(),
+        settled: false,
+        resolve: (result) => this.settle(pending, () => resolve(result)),
+        reject: (error) => this.settle(pending, () => reject(error)),
+      };
+      pending.timer = setTimeout(() => {
+        const index = this.queue.indexOf(pending);
+        if (index >= 0) this.queue.splice(index, 1);
+        pending.reject(
+          new DeadlineError(`Request not answered within ${this.options.timeoutMs} ms.`, {
+            hint: "Raise --timeout-ms, lower the load, or add --workers.",
+          }),
+        );
+      }, this.options.timeoutMs);
+      this.admitted++;
+      this.queue.push(pending);
+      this.schedule();
+    });
+  }
+
+  private settle(pending: Pending, answer: () => void): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    clearTimeout(pending.timer);
+    this.admitted--;
+    answer();
+    if (this.admitted === 0) for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  /** Dispatch batches while workers are idle; called on arrival and whenever a worker frees up. */
+  schedule(): void {
+    while (this.queue.length > 0 && this.pool.hasIdle()) {
+      const head = this.queue[0] as Pending;
+      const wait = this.options.maxQueueDelayMs - (performance.now() - head.arrived);
+      if (wait > 0 && this.rowsLike(head) < this.options.maxBatchSize) {
+        if (!this.delayTimer) {
+          this.delayTimer = setTimeout(() => {
+            this.delayTimer = undefined;
+            this.schedule();
+          }, wait);
+        }
+        return;
+      }
+      this.dispatch(this.takeBatch(head));
+    }
+  }
+
+  private rowsLike(head: Pending): number {
+    return this.queue.reduce((sum, p) => (p.key === head.key ? sum + p.rows : sum), 0);
+  }
+
+  private takeBatch(head: Pending): Pending[] {
+    const batch: Pending[] = [];
+    let rows = 0;
+    for (let i = 0; i < this.queue.length; ) {
+      const p = this.queue[i] as Pending;
+      if (p.key === head.key && (batch.length === 0 || rows + p.rows <= this.options.maxBatchSize)) {
+        batch.push(p);
+        rows += p.rows;
+        this.queue.splice(i, 1);
+      } else {
+        i++;
+      }
+    }
+    return batch;
+  }
+
+  private dispatch(batch: Pending[]): void {
+    const now = performance.now();
+    for (const p of batch) this.observer?.onDequeue(now - p.arrived);
+    const single = batch.length === 1;
+    const feeds = single ? (batch[0] as Pending).feeds : mergeFeeds(batch);
+    const rows = batch.map((p) => p.rows);
+    const total = rows.reduce((a, b) => a + b, 0);
+    this.pool.run(feeds, !single).then(
+      (result) => {
+        this.observer?.onBatch({ requests: batch.length, rows: total, computeMs: result.computeMs });
+        let parts: TensorMap[];
+        try {
+          parts = single ? [result.outputs] : splitOutputs(result.outputs, rows, this.options.model);
+        } catch (error) {
+          for (const p of batch) p.reject(error as Error);
+          return;
+        }
+        batch.forEach((p, i) => {
+          p.resolve({
+            outputs: parts[i] as TensorMap,
+            queueMs: now - p.arrived,
+            computeMs: result.computeMs,
+            batchRows: total,
+          });
+        });
+      },
+      (error: Error) => {
+        // One bad request must not fail the others it was merged with: run each alone again.
+        if (!single && error instanceof GpuxError && (error as RemoteError).httpStatus < 500) {
+          for (const p of batch) p.key = `alone:${this.uniqueKey++}`;
+          this.queue.unshift(...batch.filter((p) => !p.settled));
+          this.schedule();
+          return;
+        }
+        for (const p of batch) p.reject(error);
+      },
+    );
+  }
+
+  /** Resolve once every admitted request has been answered. */
+  drain(): Promise<void> {
+    if (this.admitted === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+}

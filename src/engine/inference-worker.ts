@@ -1,0 +1,112 @@
+/**
+ * Entry point of one inference worker thread: opens its own ONNX Runtime session and runs batches the main
+ * thread sends, so `session.run` never blocks the HTTP event loop. Outputs go back as transferred buffers.
+ */
+
+import { mkdir } from "node:fs/promises";
+import { setPriority } from "node:os";
+import { join } from "node:path";
+import { parentPort, threadId, workerData } from "node:worker_threads";
+import type * as ort from "onnxruntime-node";
+import { createSession, type ProviderAttempt } from "../runtime/create-session.js";
+import { sessionSpecs } from "../runtime/session-io.js";
+import { errorMessage, GpuxError } from "../util/errors.js";
+import { classifyRunError } from "./classify-run-error.js";
+import { warmupFeeds } from "./warmup-feeds.js";
+import { fromWire, toWire } from "./wire-tensor.js";
+import type { FromWorker, ToWorker, WireError, WorkerInit } from "./worker-protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("inference-worker must run in a worker thread");
+const init = workerData as WorkerInit;
+
+function wireError(error: unknown): WireError {
+  if (error instanceof GpuxError)
+    return { message: error.message, hint: error.hint, status: error.httpStatus };
+  return { message: errorMessage(error).split("\n")[0] ?? "unknown error", status: 500 };
+}
+
+function post(message: FromWorker): void {
+  const transfer: ArrayBuffer[] = [];
+  if (message.kind === "result") {
+    for (const t of Object.values(message.outputs)) {
+      const data = t.data;
+      if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer && data.byteOffset === 0) {
+        if (data.byteLength === data.buffer.byteLength && !transfer.includes(data.buffer))
+          transfer.push(data.buffer);
+      }
+    }
+  }
+  try {
+    port?.postMessage(message, transfer);
+  } catch {
+    port?.postMessage(message); // a buffer ONNX Runtime does not let go of is copied instead
+  }
+}
+
+async function start(): Promise<void> {
+  const { config } = init.loaded;
+  // On Linux this sets the nice value of this thread only; ONNX Runtime's pool threads, created below,
+  // inherit it. The HTTP event loop then wins the CPU whenever it has work: health checks never wait.
+  if (init.nice) {
+    try {
+      setPriority(0, init.nice);
+    } catch {
+      // not permitted here (some containers): run at normal priority
+    }
+  }
+  let session: ort.InferenceSession;
+  let provider: string;
+  let attempts: ProviderAttempt[];
+  const profileDir = join(init.loaded.dir, ".gpux");
+  try {
+    if (config.runtime.enable_profiling) await mkdir(profileDir, { recursive: true });
+    const handle = await createSession(init.loaded.modelPath, {
+      provider: init.provider ?? config.runtime.provider ?? config.runtime.gpu?.backend ?? "auto",
+      profileFilePrefix: config.runtime.enable_profiling
+        ? join(profileDir, `profile-worker${threadId}`)
+        : undefined,
+      gpuMemoryLimit: config.runtime.gpu?.memory,
+      intraOpNumThreads: config.runtime.threads ?? init.intraOpNumThreads,
+    });
+    session = handle.session;
+    provider = handle.provider;
+    attempts = handle.attempts;
+  } catch (error) {
+    post({ kind: "load-error", error: wireError(error) });
+    port?.close();
+    return;
+  }
+  const { inputs, outputs } = sessionSpecs(session);
+  const warmStart = performance.now();
+  let warmupError: string | undefined;
+  try {
+    await session.run(warmupFeeds(inputs));
+  } catch (error) {
+    warmupError = errorMessage(error).split("\n")[0];
+  }
+  const warmupMs = performance.now() - warmStart;
+  post({ kind: "ready", inputs, outputs, provider, attempts, warmupMs, warmupError });
+
+  port?.on("message", async (message: ToWorker) => {
+    if (message.kind === "close") {
+      await session.release();
+      port?.close();
+      return;
+    }
+    const begin = performance.now();
+    try {
+      const outputs = (await session.run(fromWire(message.feeds))) as Record<string, ort.Tensor>;
+      post({
+        kind: "result",
+        id: message.id,
+        outputs: toWire(outputs),
+        computeMs: performance.now() - begin,
+      });
+    } catch (error) {
+      post({ kind: "error", id: message.id, error: wireError(classifyRunError(config.name, error)) });
+    }
+  });
+}
+
+await start();

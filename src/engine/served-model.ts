@@ -1,0 +1,149 @@
+import type { LoadedConfig } from "../config/load-config.js";
+import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
+import { selectPipeline } from "../pipeline/select-pipeline.js";
+import type { ProviderAttempt } from "../runtime/create-session.js";
+import { isDynamicDim, type TensorSpec } from "../runtime/tensor-spec.js";
+import { errorMessage } from "../util/errors.js";
+import { log } from "../util/log.js";
+import { type BatchObserver, DynamicBatcher, type InferResult } from "./dynamic-batcher.js";
+import { UnavailableError } from "./serving-errors.js";
+import type { ModelServingOptions } from "./serving-options.js";
+import { WorkerPool } from "./worker-pool.js";
+
+export type ModelState = "loading" | "ready" | "failed" | "stopping";
+
+/** Timings of one answered request, in milliseconds. */
+export interface PredictTiming {
+  queueMs: number;
+  computeMs: number;
+  batchRows: number;
+}
+
+/** One model behind the server: its worker pool, batcher and pipeline, and whether it is ready. */
+export class ServedModel {
+  state: ModelState = "loading";
+  /** Why loading failed, when state is "failed". */
+  failure?: string;
+  pipeline: Pipeline;
+  context: PipelineContext;
+  provider = "";
+  attempts: ProviderAttempt[] = [];
+  warmupMs = 0;
+  private readonly pool: WorkerPool;
+  private readonly batcher: DynamicBatcher;
+
+  constructor(
+    readonly loaded: LoadedConfig,
+    readonly options: ModelServingOptions,
+    observer?: BatchObserver,
+  ) {
+    this.pipeline = selectPipeline(loaded.config);
+    this.context = { config: loaded.config, dir: loaded.dir, inputs: [], outputs: [], origin: "http" };
+    this.pool = new WorkerPool({
+      init: {
+        loaded,
+        provider: options.provider,
+        intraOpNumThreads: options.intraOpNumThreads,
+        nice: options.workerNice,
+      },
+      size: options.workers,
+      onIdle: () => this.batcher.schedule(),
+    });
+    this.batcher = new DynamicBatcher(
+      this.pool,
+      {
+        model: loaded.config.name,
+        maxBatchSize: options.maxBatchSize,
+        maxQueueDelayMs: options.maxQueueDelayMs,
+        maxConcurrency: options.maxConcurrency,
+        timeoutMs: options.timeoutMs,
+      },
+      observer,
+    );
+  }
+
+  get name(): string {
+    return this.loaded.config.name;
+  }
+
+  get version(): string {
+    return this.loaded.config.version;
+  }
+
+  get inputs(): TensorSpec[] {
+    return this.context.inputs;
+  }
+
+  get outputs(): TensorSpec[] {
+    return this.context.outputs;
+  }
+
+  /** Requests waiting for a worker, and admitted but unanswered. */
+  get load(): { queued: number; inFlight: number } {
+    return { queued: this.batcher.queued, inFlight: this.batcher.inFlight };
+  }
+
+  /** True when every input and output has an open first dimension, so requests can be stacked on it. */
+  get batchable(): boolean {
+    return this.batcher.batchable;
+  }
+
+  /** Open the sessions in the workers and warm them up; the model is ready afterwards (or failed). */
+  async start(): Promise<void> {
+    try {
+      const ready = await this.pool.start();
+      this.context = { ...this.context, inputs: ready.inputs, outputs: ready.outputs };
+      this.provider = ready.provider;
+      this.attempts = ready.attempts;
+      this.warmupMs = ready.warmupMs;
+      if (ready.warmupError) log.warn(`model '${this.name}': warm-up run failed (${ready.warmupError})`);
+      const openFirst = (spec: TensorSpec) =>
+        spec.shape !== undefined && spec.shape.length > 0 && isDynamicDim(spec.shape[0] ?? 0);
+      this.batcher.batchable = ready.inputs.every(openFirst) && ready.outputs.every(openFirst);
+      if (this.state === "loading") this.state = "ready";
+    } catch (error) {
+      this.state = "failed";
+      this.failure = errorMessage(error);
+      throw error;
+    }
+  }
+
+  private checkReady(): void {
+    if (this.state === "ready") return;
+    const why =
+      this.state === "loading"
+        ? "is still loading"
+        : this.state === "stopping"
+          ? "is shutting down"
+          : `failed to load: ${this.failure}`;
+    throw new UnavailableError(`Model '${this.name}' ${why}.`, {
+      hint:
+        this.state === "loading" ? "Retry when GET /v2/health/ready answers 200." : "Check the server log.",
+    });
+  }
+
+  /** Run ready feeds (OIP): batched with other requests when the model allows it. */
+  infer(feeds: TensorMap, padding?: Record<string, number>): Promise<InferResult> {
+    this.checkReady();
+    return this.batcher.infer(feeds, padding);
+  }
+
+  /** Answer one JSON request through the pipeline (raw tensors when the model has no task). */
+  async predict(request: unknown): Promise<{ result: unknown; timing: PredictTiming }> {
+    this.checkReady();
+    const prepared = await this.pipeline.preprocess(request, this.context);
+    const { outputs, queueMs, computeMs, batchRows } = await this.batcher.infer(
+      prepared.feeds,
+      prepared.padding,
+    );
+    const result = this.pipeline.postprocess(outputs, prepared, this.context);
+    return { result, timing: { queueMs, computeMs, batchRows } };
+  }
+
+  /** Stop taking requests, answer those admitted, then stop the workers. */
+  async stop(): Promise<void> {
+    if (this.state === "ready" || this.state === "loading") this.state = "stopping";
+    await this.batcher.drain();
+    await this.pool.close();
+  }
+}

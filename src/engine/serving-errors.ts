@@ -1,0 +1,31 @@
+import { ExitCode, GpuxError } from "../util/errors.js";
+
+/** The model's queue is full (max_concurrency requests admitted): HTTP 429, retry later. */
+export class QueueFullError extends GpuxError {
+  readonly exitCode = ExitCode.runtimeFailure;
+  readonly httpStatus = 429;
+}
+
+/** The model is loading, failed to load, or the server is shutting down: HTTP 503. */
+export class UnavailableError extends GpuxError {
+  readonly exitCode = ExitCode.runtimeFailure;
+  readonly httpStatus = 503;
+}
+
+/** A request was not answered within timeout_ms: HTTP 504. */
+export class DeadlineError extends GpuxError {
+  readonly exitCode = ExitCode.runtimeFailure;
+  readonly httpStatus = 504;
+}
+
+/** A GpuxError rebuilt from a status and message that crossed a worker boundary. */
+export class RemoteError extends GpuxError {
+  readonly exitCode = ExitCode.runtimeFailure;
+  constructor(
+    message: string,
+    readonly httpStatus: number,
+    hint?: string,
+  ) {
+    super(message, { hint });
+  }
+}

@@ -1,0 +1,17 @@
+import * as ort from "onnxruntime-node";
+import type { TensorMap } from "../pipeline/pipeline.js";
+import { dtypeInfo } from "../runtime/dtypes.js";
+import type { TensorSpec } from "../runtime/tensor-spec.js";
+
+/** Zero-filled feeds of batch 1 (every open dimension 1), enough to make ONNX Runtime allocate and plan. */
+export function warmupFeeds(inputs: readonly TensorSpec[]): TensorMap {
+  const feeds: TensorMap = {};
+  for (const spec of inputs) {
+    const dims = (spec.shape ?? [1]).map((dim) => (typeof dim === "number" && dim >= 0 ? dim : 1));
+    const size = dims.reduce((a, b) => a * b, 1);
+    const info = dtypeInfo(spec.dtype);
+    const data = info?.array ? new info.array(size) : new Array<string>(size).fill("");
+    feeds[spec.name] = new ort.Tensor(spec.dtype, data as never, dims);
+  }
+  return feeds;
+}

@@ -1,0 +1,170 @@
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { GpuxError, RuntimeFailure } from "../../util/errors.js";
+import { log } from "../../util/log.js";
+
+export interface ExpectedContent {
+  size: number;
+  /** LFS sha256 (hex) the content must hash to. */
+  sha256?: string;
+  /** Git blob sha1 the content must hash to (non-LFS files). */
+  gitOid?: string;
+}
+
+export interface DownloadBlobOptions {
+  url: string;
+  /** Final blob path; the partial file is `<dest>.incomplete`, as huggingface_hub names it. */
+  dest: string;
+  expected: ExpectedContent;
+  fetch: typeof fetch;
+  /** Called with the bytes written so far (resumed bytes included). */
+  onBytes?: (done: number) => void;
+  /** For messages. */
+  label: string;
+  /** Attempts without progress before giving up. Default 4. */
+  attempts?: number;
+  /** Maps a non-OK answer to a gpux error. */
+  httpError: (status: number, errorCode?: string) => Error;
+}
+
+class Digests {
+  sha256: Hash = createHash("sha256");
+  sha1: Hash;
+  constructor(size: number) {
+    this.sha1 = createHash("sha1").update(`blob ${size}\0`);
+  }
+  update(chunk: Uint8Array): void {
+    this.sha256.update(chunk);
+    this.sha1.update(chunk);
+  }
+}
+
+async function hashFile(path: string, size: number, digests = new Digests(size)): Promise<Digests> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+    digests.update(chunk as Buffer);
+  return digests;
+}
+
+/** sha256 and git oid of a complete file, checked against what the registry declared. */
+export async function verifyFile(
+  path: string,
+  expected: ExpectedContent,
+): Promise<{ sha256: string; ok: boolean }> {
+  const size = (await stat(path)).size;
+  const digests = await hashFile(path, size);
+  const sha256 = digests.sha256.digest("hex");
+  const oid = digests.sha1.digest("hex");
+  const ok =
+    size === expected.size &&
+    (expected.sha256 === undefined || expected.sha256 === sha256) &&
+    (expected.sha256 !== undefined || expected.gitOid === undefined || expected.gitOid === oid);
+  return { sha256, ok };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Download one file into the cache: resume a partial `.incomplete` file with an HTTP Range request (after a
+ * dropped connection or a killed process), refuse more bytes than declared, verify sha256 (LFS) or the git
+ * oid, and rename into place only when verified. A corrupt download is deleted and fetched once more.
+ * Returns the sha256 and the bytes transferred.
+ */
+export async function downloadBlob(
+  options: DownloadBlobOptions,
+): Promise<{ sha256: string; fetched: number }> {
+  const { expected, dest } = options;
+  const partial = `${dest}.incomplete`;
+  const maxAttempts = options.attempts ?? 4;
+  await mkdir(dirname(dest), { recursive: true });
+  let fetched = 0;
+  for (let fullTry = 1; ; fullTry++) {
+    let offset = (await stat(partial).catch(() => undefined))?.size ?? 0;
+    if (offset > expected.size) {
+      await rm(partial, { force: true });
+      offset = 0;
+    }
+    let digests = offset > 0 ? await hashFile(partial, expected.size) : new Digests(expected.size);
+    if (offset > 0) log.debug(`${options.label}: resuming at byte ${offset}`);
+    const file = await open(partial, "a");
+    try {
+      let failures = 0;
+      while (offset < expected.size) {
+        const before = offset;
+        try {
+          const headers: Record<string, string> = { "accept-encoding": "identity" };
+          if (offset > 0) headers.range = `bytes=${offset}-`;
+          const response = await options.fetch(options.url, { headers });
+          if (response.status === 416) {
+            await response.body?.cancel();
+            throw new RuntimeFailure(
+              `The Hub has only ${offset} bytes of ${options.label}, but declared ${expected.size}.`,
+              { hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered." },
+            );
+          }
+          if (!response.ok)
+            throw options.httpError(response.status, response.headers.get("x-error-code") ?? undefined);
+          if (offset > 0 && response.status !== 206) {
+            // The server ignored the range: start over rather than append the file twice.
+            await file.truncate(0);
+            offset = 0;
+            digests = new Digests(expected.size);
+          }
+          if (!response.body) throw new Error("empty response body");
+          for await (const chunk of response.body) {
+            if (offset + chunk.length > expected.size) {
+              throw new RuntimeFailure(
+                `The Hub sent more than the ${expected.size} bytes it declared for ${options.label}.`,
+                {
+                  hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered.",
+                },
+              );
+            }
+            await file.write(chunk);
+            digests.update(chunk);
+            offset += chunk.length;
+            fetched += chunk.length;
+            options.onBytes?.(offset);
+          }
+          if (offset < expected.size)
+            throw new Error(`connection ended at byte ${offset} of ${expected.size}`);
+        } catch (error) {
+          if (error instanceof GpuxError || !(error instanceof Error)) throw error;
+          failures = offset > before ? 1 : failures + 1;
+          if (failures >= maxAttempts) {
+            throw new RuntimeFailure(`Downloading ${options.label} failed: ${error.message}.`, {
+              hint: "Run the same pull again: it resumes where it stopped.",
+              cause: error,
+            });
+          }
+          log.debug(`${options.label}: ${error.message}; resuming at byte ${offset}`);
+          await sleep(200 * 2 ** (failures - 1));
+        }
+      }
+    } finally {
+      await file.close();
+    }
+    const sha256 = digests.sha256.digest("hex");
+    const oid = digests.sha1.digest("hex");
+    const good =
+      expected.sha256 !== undefined
+        ? sha256 === expected.sha256
+        : !expected.gitOid || oid === expected.gitOid;
+    if (good) {
+      await rename(partial, dest);
+      return { sha256, fetched };
+    }
+    await rm(partial, { force: true });
+    const detail =
+      expected.sha256 !== undefined
+        ? `sha256 ${sha256}, expected ${expected.sha256}`
+        : `git oid ${oid}, expected ${expected.gitOid}`;
+    if (fullTry >= 2) {
+      throw new RuntimeFailure(`${options.label} is corrupt after two downloads (${detail}).`, {
+        hint: "The Hub or a proxy is altering the file; nothing was registered. Try again later.",
+      });
+    }
+    log.warn(`${options.label} failed verification (${detail}); fetching it again`);
+  }
+}

@@ -1,0 +1,48 @@
+import { log } from "../../util/log.js";
+import { hubUnreachable } from "./hub-errors.js";
+
+export interface HubFetchOptions {
+  endpoint: string;
+  token?: string;
+  /** Attempts per request for network errors, 429 and 5xx. Default 4 (GPUX_HUB_RETRIES). */
+  attempts?: number;
+  /** First backoff delay in ms, doubled each retry. Default 300 (GPUX_HUB_BACKOFF_MS). */
+  backoffMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const retryable = (status: number) => status === 429 || status >= 500;
+
+/**
+ * A `fetch` for the Hub: adds the token (only for the Hub's own origin; redirects to a CDN drop it, as fetch
+ * does cross-origin) and retries network errors, 429 and 5xx with exponential backoff. The last answer (or a
+ * clear "cannot reach" error) is returned.
+ */
+export function createHubFetch(options: HubFetchOptions): typeof fetch {
+  const attempts = options.attempts ?? Number(process.env.GPUX_HUB_RETRIES ?? 4);
+  const backoff = options.backoffMs ?? Number(process.env.GPUX_HUB_BACKOFF_MS ?? 300);
+  const origin = new URL(options.endpoint).origin;
+  return async (input, init = {}) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const headers = new Headers(init.headers);
+    if (options.token && new URL(url).origin === origin)
+      headers.set("authorization", `Bearer ${options.token}`);
+    headers.set("user-agent", "gpux");
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const response = await fetch(url, { ...init, headers });
+        if (!retryable(response.status) || attempt === attempts) return response;
+        await response.body?.cancel();
+        log.debug(`hub: HTTP ${response.status} for ${url}, retry ${attempt}/${attempts - 1}`);
+      } catch (error) {
+        lastError = error;
+        if (init.signal?.aborted) throw error;
+        log.debug(`hub: ${(error as Error).message} for ${url}, retry ${attempt}/${attempts - 1}`);
+      }
+      if (attempt < attempts) await sleep(backoff * 2 ** (attempt - 1));
+    }
+    throw hubUnreachable(options.endpoint, (lastError as Error)?.cause ?? lastError);
+  };
+}

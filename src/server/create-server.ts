@@ -1,0 +1,46 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import type { ServedModel } from "../engine/served-model.js";
+import { registerErrorHandlers } from "./error-handler.js";
+import { registerGpuxApiRoutes } from "./routes/gpux-api.js";
+import { registerMetricsRoutes } from "./routes/metrics.js";
+import { registerOipRoutes } from "./routes/oip.js";
+import { collectOpenApi, registerOpenApiRoute } from "./routes/openapi.js";
+import { registerPlaygroundRoutes } from "./routes/playground.js";
+import { registerApiKey, registerCors } from "./security.js";
+import { ServerContext } from "./server-context.js";
+import type { ServingMetrics } from "./serving-metrics.js";
+
+export interface CreateServerOptions {
+  models: ServedModel[];
+  metrics: ServingMetrics;
+  /** Require this key on every route but health probes and the playground page. Default: none. */
+  apiKey?: string;
+  /** Origins allowed to call from a browser (`true` or "*": any). Default: none (same origin only). */
+  cors?: string | string[] | boolean;
+  /** Largest request body in bytes; larger ones get 413. Default 16 MiB. */
+  bodyLimit?: number;
+}
+
+export const defaultBodyLimit = 16 * 1024 * 1024;
+
+/** The HTTP server: every route module registered in one place, errors as JSON, never a stack trace. */
+export function createServer(options: CreateServerOptions): { app: FastifyInstance; context: ServerContext } {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? defaultBodyLimit,
+    return503OnClosing: true,
+    // The playground and probes may use keep-alive; idle sockets must not hold a shutdown open.
+    forceCloseConnections: "idle",
+  });
+  const context = new ServerContext(options.models, options.metrics, options.apiKey !== undefined);
+  registerErrorHandlers(app);
+  if (options.cors) registerCors(app, options.cors === true ? true : options.cors);
+  if (options.apiKey !== undefined) registerApiKey(app, options.apiKey);
+  const openApi = collectOpenApi(app);
+  registerGpuxApiRoutes(app, context);
+  registerOipRoutes(app, context);
+  registerMetricsRoutes(app, context);
+  registerPlaygroundRoutes(app, context);
+  registerOpenApiRoute(app, openApi);
+  return { app, context };
+}

@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { describeModel } from "../../engine/describe-model.js";
+import type { PredictTiming, ServedModel } from "../../engine/served-model.js";
+import { UnavailableError } from "../../engine/serving-errors.js";
+import { errorSchema } from "../error-handler.js";
+import type { ServerContext } from "../server-context.js";
+
+const modelQuery = {
+  type: "object",
+  properties: { model: { type: "string", description: "model name; needed when several are served" } },
+} as const;
+const modelParams = {
+  type: "object",
+  properties: { model: { type: "string" } },
+  required: ["model"],
+} as const;
+
+function serverTiming(reply: FastifyReply, timing: PredictTiming): void {
+  reply.header(
+    "server-timing",
+    `queue;dur=${timing.queueMs.toFixed(3)}, compute;dur=${timing.computeMs.toFixed(3)}, batch;desc="${timing.batchRows} rows"`,
+  );
+}
+
+/** The earlier tool's API: GET /health, GET /info, POST /predict (raw tensors or pipeline JSON). */
+export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get(
+    "/health",
+    {
+      schema: {
+        summary: "Liveness and readiness in the earlier gpux format",
+        tags: ["gpux"],
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              status: { type: "string" },
+              model: { type: "string" },
+              models: { type: "array", items: { type: "string" } },
+            },
+          },
+          503: {
+            type: "object",
+            properties: { status: { type: "string" }, model: { type: "string" }, error: { type: "string" } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const names = [...ctx.models.keys()];
+      const body = { model: names[0] ?? "", models: names };
+      if (ctx.ready) return { status: "healthy", ...body };
+      const status = ctx.shuttingDown
+        ? "stopping"
+        : ctx.list.some((m) => m.state === "failed")
+          ? "failed"
+          : "loading";
+      return reply.code(503).send({ status, model: body.model, error: `Server is ${status}.` });
+    },
+  );
+
+  const info = async (model: ServedModel) => {
+    if (model.state === "loading" || model.state === "failed") {
+      throw new UnavailableError(
+        `Model '${model.name}' is ${model.state === "loading" ? "still loading" : "not loaded"}.`,
+      );
+    }
+    return {
+      ...(await describeModel(model)),
+      serving: {
+        state: model.state,
+        workers: model.options.workers,
+        max_batch_size: model.batchable ? model.options.maxBatchSize : 1,
+        max_queue_delay_ms: model.options.maxQueueDelayMs,
+        max_concurrency: model.options.maxConcurrency,
+        timeout_ms: model.options.timeoutMs,
+        warmup_ms: model.warmupMs,
+        auth_required: ctx.authRequired,
+      },
+    };
+  };
+  const infoSchema = {
+    summary: "Model description: inputs, outputs, task, provider, serving settings",
+    tags: ["gpux"],
+  };
+  app.get<{ Querystring: { model?: string } }>(
+    "/info",
+    { schema: { ...infoSchema, querystring: modelQuery, response: { 404: errorSchema } } },
+    async (request) => info(ctx.pick(request.query.model)),
+  );
+  app.get<{ Params: { model: string } }>(
+    "/info/:model",
+    { schema: { ...infoSchema, params: modelParams, response: { 404: errorSchema } } },
+    async (request) => info(ctx.find(request.params.model)),
+  );
+
+  const predict = async (model: ServedModel, body: unknown, reply: FastifyReply) => {
+    const { result, timing } = await ctx.measure(model, () => model.predict(body));
+    serverTiming(reply, timing);
+    return result;
+  };
+  const predictSchema = {
+    summary:
+      "Run the model on one JSON request: raw tensors {input: nested list} or pipeline JSON such as {text: …}",
+    tags: ["gpux"],
+    body: { type: "object", description: "input name → nested array, or the pipeline's request fields" },
+    response: { 400: errorSchema, 404: errorSchema, 429: errorSchema, 503: errorSchema, 504: errorSchema },
+  };
+  app.post<{ Querystring: { model?: string } }>(
+    "/predict",
+    { schema: { ...predictSchema, querystring: modelQuery } },
+    async (request, reply) => predict(ctx.pick(request.query.model), request.body, reply),
+  );
+  app.post<{ Params: { model: string } }>(
+    "/predict/:model",
+    { schema: { ...predictSchema, params: modelParams } },
+    async (request, reply) => predict(ctx.find(request.params.model), request.body, reply),
+  );
+}

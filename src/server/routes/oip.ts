@@ -1,0 +1,158 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ServedModel } from "../../engine/served-model.js";
+import { NotFoundError } from "../../util/errors.js";
+import { gpuxVersion } from "../../util/version.js";
+import { errorSchema } from "../error-handler.js";
+import {
+  decodeOipInputs,
+  encodeOipOutputs,
+  type OipInferRequest,
+  oipMetadataTensor,
+  selectOutputs,
+} from "../oip-codec.js";
+import type { ServerContext } from "../server-context.js";
+
+// Values are left untyped: Fastify's type coercion would turn `true` into "true" under a union type.
+const parameters = { type: "object", description: "name → string | number | boolean" } as const;
+const inferBody = {
+  type: "object",
+  required: ["inputs"],
+  properties: {
+    id: { type: "string" },
+    parameters,
+    inputs: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        required: ["name", "shape", "datatype", "data"],
+        properties: {
+          name: { type: "string" },
+          shape: { type: "array", items: { type: "integer", minimum: 0 } },
+          datatype: { type: "string" },
+          data: { type: "array" },
+          parameters,
+        },
+      },
+    },
+    outputs: {
+      type: "array",
+      items: { type: "object", required: ["name"], properties: { name: { type: "string" }, parameters } },
+    },
+  },
+} as const;
+const statusOnly = { description: "empty body; the status code is the answer" };
+const modelParams = {
+  type: "object",
+  properties: { model: { type: "string" }, version: { type: "string" } },
+  required: ["model"],
+} as const;
+type ModelParams = { model: string; version?: string };
+
+/** The model, checking the version when the path names one (gpux serves one version per model). */
+function modelAt(ctx: ServerContext, params: ModelParams): ServedModel {
+  const model = ctx.find(params.model);
+  if (params.version !== undefined && params.version !== model.version) {
+    throw new NotFoundError(`Model '${model.name}' has no version '${params.version}'.`, {
+      hint: `Served version: ${model.version}.`,
+    });
+  }
+  return model;
+}
+
+/** KServe v2 Open Inference Protocol (REST): health, server and model metadata, readiness, infer. */
+export function registerOipRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const tags = ["Open Inference Protocol v2"];
+  app.get("/v2", { schema: { summary: "Server metadata", tags } }, async () => ({
+    name: "gpux",
+    version: gpuxVersion,
+    extensions: [],
+  }));
+  app.get(
+    "/v2/health/live",
+    { schema: { summary: "200 while the server runs", tags, response: { 200: statusOnly } } },
+    async (_r, reply) => reply.code(200).send(),
+  );
+  app.get(
+    "/v2/health/ready",
+    { schema: { summary: "200 when every model is loaded and warmed up; 503 otherwise", tags } },
+    async (_r, reply) => reply.code(ctx.ready ? 200 : 503).send(),
+  );
+
+  const metadata = async (request: { params: ModelParams }) => {
+    const model = modelAt(ctx, request.params);
+    return {
+      name: model.name,
+      versions: [model.version],
+      platform: "onnxruntime_onnx",
+      inputs: model.inputs.map(oipMetadataTensor),
+      outputs: model.outputs.map(oipMetadataTensor),
+    };
+  };
+  const ready = async (request: { params: ModelParams }, reply: FastifyReply) => {
+    const model = modelAt(ctx, request.params);
+    return reply.code(model.state === "ready" && !ctx.shuttingDown ? 200 : 503).send();
+  };
+  const infer = async (request: { params: ModelParams; body: OipInferRequest }) => {
+    const model = modelAt(ctx, request.params);
+    const body = request.body;
+    return ctx.measure(model, async () => {
+      const names = selectOutputs(body, model.outputs);
+      const feeds = decodeOipInputs(body, model.inputs);
+      const { outputs, queueMs, computeMs, batchRows } = await model.infer(feeds);
+      return {
+        model_name: model.name,
+        model_version: model.version,
+        ...(body.id !== undefined ? { id: body.id } : {}),
+        parameters: { batch_rows: batchRows, queue_ms: queueMs, compute_ms: computeMs },
+        outputs: encodeOipOutputs(outputs, names),
+      };
+    });
+  };
+
+  for (const prefix of ["/v2/models/:model", "/v2/models/:model/versions/:version"]) {
+    app.get<{ Params: ModelParams }>(
+      prefix,
+      {
+        schema: {
+          summary: "Model metadata: inputs and outputs with datatypes and shapes (-1 = any)",
+          tags,
+          params: modelParams,
+          response: { 404: errorSchema },
+        },
+      },
+      metadata,
+    );
+    app.get<{ Params: ModelParams }>(
+      `${prefix}/ready`,
+      {
+        schema: {
+          summary: "200 when the model is ready; 503 otherwise",
+          tags,
+          params: modelParams,
+          response: { 404: errorSchema },
+        },
+      },
+      ready,
+    );
+    app.post<{ Params: ModelParams; Body: OipInferRequest }>(
+      `${prefix}/infer`,
+      {
+        schema: {
+          summary: "Inference with JSON tensors of any OIP datatype; `outputs` selects, `id` is echoed",
+          tags,
+          params: modelParams,
+          body: inferBody,
+          response: {
+            400: errorSchema,
+            404: errorSchema,
+            429: errorSchema,
+            503: errorSchema,
+            504: errorSchema,
+          },
+        },
+      },
+      infer,
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from "fastify";
+import type { LoadedConfig } from "../config/load-config.js";
+import { ServedModel } from "../engine/served-model.js";
+import { modelServingOptions, type ServingFlags } from "../engine/serving-options.js";
+import { UserError } from "../util/errors.js";
+import { log } from "../util/log.js";
+import { type CreateServerOptions, createServer } from "./create-server.js";
+import type { ServerContext } from "./server-context.js";
+import { ServingMetrics } from "./serving-metrics.js";
+
+export interface ServeOptions
+  extends ServingFlags,
+    Pick<CreateServerOptions, "apiKey" | "cors" | "bodyLimit"> {
+  /** Address to bind. Default 127.0.0.1 (this machine only). */
+  host?: string;
+  /** Port; 0 picks a free one. Default 8080. */
+  port?: number;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  context: ServerContext;
+  models: ServedModel[];
+  /** http://host:port/ as a person can open it. */
+  url: string;
+  /** Resolves when every model is ready; rejects when one fails to load. */
+  ready: Promise<void>;
+  /** Graceful stop: refuse new requests (503), answer those accepted, stop the workers. */
+  close(): Promise<void>;
+}
+
+/** Serve loaded models: listen first (liveness answers at once), then load and warm up every model. */
+export async function serveModels(
+  loaded: readonly LoadedConfig[],
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  const names = new Set<string>();
+  for (const { config } of loaded) {
+    if (names.has(config.name)) {
+      throw new UserError(`Two models are named '${config.name}'.`, {
+        hint: "Give each a different `name:` in its gpux.yml.",
+      });
+    }
+    names.add(config.name);
+  }
+  let models: ServedModel[] = [];
+  const metrics = new ServingMetrics(() => models);
+  models = loaded.map(
+    (l) => new ServedModel(l, modelServingOptions(l.config, options), metrics.observerFor(l.config)),
+  );
+  const { app, context } = createServer({ ...options, models, metrics });
+  const host = options.host ?? "127.0.0.1";
+  await app.listen({ host, port: options.port ?? 8080 });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const shownHost =
+    host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const ready = Promise.all(models.map((m) => m.start())).then(() => undefined);
+  ready.catch(() => undefined); // the caller decides; an unobserved failure must not crash the process
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      context.shuttingDown = true;
+      const deadline = Math.max(...models.map((m) => m.options.timeoutMs)) + 5000;
+      const force = setTimeout(() => {
+        log.warn("requests still open at the shutdown deadline; closing their connections");
+        app.server.closeAllConnections();
+      }, deadline);
+      await app.close();
+      clearTimeout(force);
+      await Promise.all(models.map((m) => m.stop()));
+    })();
+    return closing;
+  };
+  return { app, context, models, url: `http://${shownHost}:${port}/`, ready, close };
+}
