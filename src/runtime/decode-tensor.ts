@@ -71,7 +71,33 @@ export interface DecodedTensor {
   data: unknown;
 }
 
+/** Nested arrays straight from a tensor's data, row by row: no flat intermediate array on the hot path. */
+function nestedJson(tensor: ort.Tensor, shape: readonly number[]): unknown {
+  const data = tensor.data;
+  const plainNumbers = dtypeInfo(tensor.type)?.json === "float" || dtypeInfo(tensor.type)?.json === "integer";
+  const isHalfBits = tensor.type === "float16" && !(data instanceof Float32Array);
+  if (!plainNumbers || isHalfBits || shape.length === 0) return nestArray(tensorToFlatJson(tensor), shape);
+  const numbers = data as Float32Array;
+  const last = shape.length - 1;
+  let offset = 0;
+  const build = (depth: number): unknown[] => {
+    const size = shape[depth] as number;
+    const out: unknown[] = new Array(size);
+    if (depth === last) {
+      for (let i = 0; i < size; i++) {
+        const value = numbers[offset++] as number;
+        // v - v is 0 for every finite number and NaN for NaN and ±Infinity, which JSON spells as strings.
+        out[i] = value - value === 0 ? value : jsonNumber(value);
+      }
+    } else {
+      for (let i = 0; i < size; i++) out[i] = build(depth + 1);
+    }
+    return out;
+  };
+  return build(0);
+}
+
 export function decodeTensor(tensor: ort.Tensor): DecodedTensor {
   const shape = tensor.dims.map(Number);
-  return { dtype: tensor.type as Dtype, shape, data: nestArray(tensorToFlatJson(tensor), shape) };
+  return { dtype: tensor.type as Dtype, shape, data: nestedJson(tensor, shape) };
 }

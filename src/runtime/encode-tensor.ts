@@ -1,6 +1,7 @@
 import * as ort from "onnxruntime-node";
 import { UserError } from "../util/errors.js";
 import { type DtypeInfo, dtypeInfo } from "./dtypes.js";
+import { fillNumbersFast } from "./fill-numbers-fast.js";
 import { toFloat16Bits } from "./float16.js";
 import { type Dim, formatShape, isDynamicDim, type TensorSpec } from "./tensor-spec.js";
 
@@ -31,33 +32,58 @@ function elementCount(shape: readonly number[]): number {
   return count;
 }
 
-/** Flatten nested arrays that must form the given shape; throws on ragged input. */
-function flatten(name: string, value: unknown, shape: readonly number[]): unknown[] {
-  const out: unknown[] = new Array(elementCount(shape));
-  let index = 0;
-  const walk = (node: unknown, depth: number, path: string): void => {
+/** Where nested arrays first stop matching the shape, as an error naming the element (only on failure). */
+function raggedError(name: string, value: unknown, shape: readonly number[]): UserError {
+  const find = (node: unknown, depth: number, path: string): UserError | undefined => {
     if (depth === shape.length) {
-      if (Array.isArray(node)) {
-        throw new UserError(
-          `Input '${name}': ragged array, element ${path} has more dimensions than the first one.`,
-          {
-            hint: "Every row must have the same length and depth.",
-          },
-        );
-      }
-      out[index++] = node;
-      return;
+      return Array.isArray(node)
+        ? new UserError(
+            `Input '${name}': ragged array, element ${path} has more dimensions than the first one.`,
+            { hint: "Every row must have the same length and depth." },
+          )
+        : undefined;
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
       const got = Array.isArray(node) ? `length ${node.length}` : "a scalar";
-      throw new UserError(
+      return new UserError(
         `Input '${name}': ragged array, element ${path || "[]"} has ${got} where ${shape[depth]} was expected.`,
         { hint: "Every row must have the same length and depth." },
       );
     }
-    for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
+    for (let i = 0; i < node.length; i++) {
+      const error = find(node[i], depth + 1, `${path}[${i}]`);
+      if (error) return error;
+    }
+    return undefined;
   };
-  walk(value, 0, "");
+  return find(value, 0, "") ?? new UserError(`Input '${name}': ragged array.`);
+}
+
+/** Flatten nested arrays that must form the given shape; throws on ragged input. */
+function flatten(name: string, value: unknown, shape: readonly number[]): unknown[] {
+  const out: unknown[] = new Array(elementCount(shape));
+  const last = shape.length - 1;
+  let index = 0;
+  // The hot path builds no strings: a mismatch is located afterwards by raggedError.
+  const walk = (node: unknown, depth: number): boolean => {
+    if (!Array.isArray(node) || node.length !== shape[depth]) return false;
+    if (depth === last) {
+      for (let i = 0; i < node.length; i++) {
+        const item = node[i];
+        if (Array.isArray(item)) return false;
+        out[index++] = item;
+      }
+      return true;
+    }
+    for (let i = 0; i < node.length; i++) if (!walk(node[i], depth + 1)) return false;
+    return true;
+  };
+  if (shape.length === 0) {
+    if (Array.isArray(value)) throw raggedError(name, value, shape);
+    out[0] = value;
+    return out;
+  }
+  if (!walk(value, 0)) throw raggedError(name, value, shape);
   return out;
 }
 
@@ -204,5 +230,11 @@ export function encodeTensor(spec: TensorSpec, value: unknown): ort.Tensor {
     return encodeFlatTensor(spec, data.flat(Number.POSITIVE_INFINITY), shape);
   }
   const shape = inferShape(value);
+  const info = dtypeInfo(spec.dtype);
+  const fast = info ? fillNumbersFast(info, value, shape) : undefined;
+  if (fast) {
+    checkShape(spec, shape);
+    return new ort.Tensor(spec.dtype, fast as never, shape);
+  }
   return encodeFlatTensor(spec, flatten(spec.name, value, shape), shape);
 }

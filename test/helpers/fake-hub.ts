@@ -36,6 +36,8 @@ export interface FakeRepo {
   revisions?: string[];
   /** Tamper with the tree answer (hostile names, lying sizes). */
   listing?: (entries: TreeEntry[]) => TreeEntry[];
+  /** Tamper with the model info answer (hostile ids or commit shas). */
+  answer?: (info: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface TreeEntry {
@@ -182,7 +184,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     }
     if (kind !== undefined && kind !== "revision") return json(res, 404, { error: "Not found" });
     const { repo } = built;
-    json(res, 200, {
+    const info = {
       _id: createHash("sha1").update(repo.id).digest("hex").slice(0, 24),
       id: repo.id,
       modelId: repo.id,
@@ -198,7 +200,8 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       tags: [],
       cardData: repo.cardData,
       siblings: tree(built).map((e) => ({ rfilename: e.path })),
-    });
+    };
+    json(res, 200, repo.answer ? repo.answer(info) : info);
   };
 
   const sendBody = async (res: ServerResponse, key: string, file: string, body: Buffer, start: number) => {
@@ -292,8 +295,15 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     if (segments[0] === "__cdn") {
       const built = repos.get(decodeURIComponent(segments[1] ?? "").toLowerCase());
       const file = segments.slice(2).map(decodeURIComponent).join("/");
-      if (!built) return json(res, 404, { error: "Not found" });
-      return serveContent(req, res, built, file, {});
+      const entry = built?.files.get(file);
+      if (!built || !entry) return json(res, 404, { error: "Not found" });
+      // huggingface_hub follows same-host redirects on HEAD, so the "CDN" repeats the Hub's headers.
+      const headers = {
+        "x-repo-commit": built.commit,
+        etag: `"${entry.sha256}"`,
+        "x-linked-etag": `"${entry.sha256}"`,
+      };
+      return serveContent(req, res, built, file, headers);
     }
     const at = segments.indexOf("resolve");
     const { built } = at > 0 ? findRepo(segments.slice(0, at)) : { built: undefined };

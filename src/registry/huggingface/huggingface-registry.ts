@@ -34,8 +34,16 @@ async function eachLimited<T>(
   task: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) await task(items[next++] as T);
+    while (next < items.length && !failed) {
+      try {
+        await task(items[next++] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { cliPath, runCli } from "../helpers/cli.js";
+import { startFakeHub } from "../helpers/fake-hub.js";
+import { onnxRepo } from "../helpers/fake-hub-repos.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+const repo = onnxRepo("org/Slow", { width: 512 * 1024, pipelineTag: null, config: { model_type: "custom" } });
+const size = (repo.files["onnx/model.onnx_data"] as Uint8Array).length;
+const key = "org/Slow/onnx/model.onnx_data";
+const hub = await startFakeHub({ repos: [repo] });
+after(() => hub.close());
+
+/** One read's worth of slack: what the server may have sent that the killed client never wrote. */
+const chunk = 64 * 1024;
+
+const env = (home: string): NodeJS.ProcessEnv => ({
+  HF_ENDPOINT: hub.url,
+  HF_HUB_CACHE: join(home, "hub"),
+  GPUX_HOME: join(home, "gpux"),
+  GPUX_HUB_BACKOFF_MS: "10",
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test("a killed gpux pull resumes: total bytes served < file size + one chunk; nothing half-done is registered", async () => {
+  const home = tempDir();
+  hub.resetStats();
+  hub.faults.throttle = { bytesPerSecond: 512 * 1024, chunkSize: 16 * 1024 };
+  const child = spawn(process.execPath, [cliPath, "pull", "org/Slow"], {
+    env: { ...process.env, ...env(home) },
+    stdio: "ignore",
+  });
+  const deadline = Date.now() + 60_000;
+  while ((hub.stats.bytesByFile.get(key) ?? 0) < size / 3 && Date.now() < deadline) await sleep(20);
+  child.kill("SIGKILL");
+  await new Promise((resolve) => child.once("exit", resolve));
+  hub.faults.throttle = undefined;
+  const servedBeforeKill = hub.stats.bytesByFile.get(key) ?? 0;
+  assert.ok(servedBeforeKill > 0 && servedBeforeKill < size, `served ${servedBeforeKill} before the kill`);
+
+  const blobs = join(home, "hub", "models--org--Slow", "blobs");
+  const partial = readdirSync(blobs).find((name) => name.endsWith(".incomplete"));
+  assert.ok(partial, "the partial download is kept for resuming");
+  assert.ok(statSync(join(blobs, partial)).size > 0);
+  // Nothing unverified is registered: no store entry, no ref, the model does not resolve.
+  assert.deepEqual(JSON.parse((await runCli(["ls", "--json"], { env: env(home) })).stdout).models, []);
+  assert.ok(!existsSync(join(home, "hub", "models--org--Slow", "refs", "main")));
+
+  const resumed = await runCli(["pull", "org/Slow"], { env: env(home) });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const served = hub.stats.bytesByFile.get(key) ?? 0;
+  assert.ok(served < size + chunk, `served ${served} in total for a ${size}-byte file`);
+  assert.equal(hub.stats.downloads.get(key), 2);
+  const request = join(home, "request.json");
+  writeFileSync(request, JSON.stringify({ x: [new Array(512 * 1024).fill(0)] }));
+  const run = await runCli(["run", "org/Slow", "--file", request, "--json"], {
+    env: env(home),
+    cwd: home,
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(JSON.parse(run.stdout).result.y[0][1000], 1001);
+});
+
+test("two concurrent pulls of one model: one downloads, the other waits on the lock and reuses it", async () => {
+  const home = tempDir();
+  hub.resetStats();
+  hub.faults.throttle = { bytesPerSecond: 4 * 1024 * 1024, chunkSize: 64 * 1024 };
+  const [a, b] = await Promise.all([
+    runCli(["pull", "org/Slow"], { env: env(home) }),
+    runCli(["pull", "org/Slow"], { env: env(home) }),
+  ]);
+  hub.faults.throttle = undefined;
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(hub.stats.downloads.get(key), 1);
+  assert.match(a.stdout + b.stdout, /already up to date/);
+});
+
+test("--force downloads and verifies again", async () => {
+  const home = tempDir();
+  assert.equal((await runCli(["pull", "org/Slow"], { env: env(home) })).code, 0);
+  hub.resetStats();
+  const forced = await runCli(["pull", "org/Slow", "--force"], { env: env(home) });
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(hub.stats.downloads.get(key), 1);
+  assert.deepEqual(JSON.parse((await runCli(["ls", "--json"], { env: env(home) })).stdout).models.length, 1);
+});
