@@ -111,6 +111,29 @@ test("a second pull reuses the conversion: no Python is even started", async (t)
   assert.equal((JSON.parse(again.stdout.trim().split("\n").pop() as string) as PullResult).cached, true);
 });
 
+test("gpux convert on a pulled model: same options reuse the entry, --optimize adds one (offline)", async (t) => {
+  if (!requirePython(t, modules)) return;
+  const pulled = await runCli(["pull", "tiny/distilbert-sst2"], { env: env(home) });
+  assert.equal(pulled.code, 0, pulled.stderr);
+  const same = await runCli(["convert", "tiny/distilbert-sst2", "--json"], { env: env(home) });
+  assert.equal(same.code, 0, same.stderr);
+  assert.equal((JSON.parse(same.stdout) as { report: { cached?: boolean } }).report.cached, true);
+
+  hub.resetStats();
+  const optimized = await runCli(["convert", "tiny/distilbert-sst2", "--optimize", "--json"], {
+    env: env(home),
+  });
+  assert.equal(optimized.code, 0, optimized.stderr);
+  const { onnx, report } = JSON.parse(optimized.stdout) as {
+    onnx: string;
+    report: { optimizedValidation?: { passed: boolean }; cached?: boolean };
+  };
+  assert.equal(report.optimizedValidation?.passed, true);
+  assert.equal(report.cached, undefined);
+  assert.match(onnx, /\+optimize-true[/\\]model\.optimized\.onnx$/);
+  assert.equal(hub.stats.requests.length, 0, "converting a pulled model needs no network");
+});
+
 const broken: Array<[string, RegExp, NodeJS.ProcessEnv]> = [
   ["broken/truncated", /safetensors|checkpoint/i, {}],
   ["broken/no-config", /no config\.json/, {}],

@@ -1,9 +1,16 @@
 import { statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import type { ConversionReport, ValidationFigures } from "../../convert/converter.js";
+import type {
+  ConversionReport,
+  ConvertOptions,
+  ConvertResult,
+  ValidationFigures,
+} from "../../convert/converter.js";
 import { snapshotFromFolder } from "../../convert/local-snapshot.js";
 import { selectConverter } from "../../convert/select-converter.js";
+import { pullModel } from "../../pull-model.js";
+import { findStoreEntries } from "../../store/find-in-store.js";
 import { NotFoundError, UserError } from "../../util/errors.js";
 import { progressLines } from "../progress-lines.js";
 import { runAction } from "../run-action.js";
@@ -52,23 +59,47 @@ function printReport(source: string, onnxPath: string, report: ConversionReport)
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-async function convert(source: string, options: ConvertCommandOptions): Promise<void> {
-  const dir = resolve(source);
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new NotFoundError(`'${source}' is not a model folder.`, {
-      hint: "Pass a folder holding config.json and the weights (a transformers checkpoint).",
+/** A pulled model: converted again into a store entry keyed by its commit and these options (offline). */
+async function convertPulled(ref: string, settings: ConvertOptions): Promise<ConvertResult> {
+  const [entry] = await findStoreEntries(ref);
+  if (!entry) {
+    throw new NotFoundError(`'${ref}' is neither a folder nor a pulled model.`, {
+      hint: `Pass a checkpoint folder, or run \`gpux pull ${ref}\` first.`,
     });
   }
-  const snapshot = await snapshotFromFolder(dir);
-  const outDir = resolve(options.output ?? join(dir, ".gpux", "onnx"));
-  const converter = selectConverter(snapshot);
-  const result = await converter.convert(snapshot, outDir, {
+  const { manifest } = entry;
+  const { progress, ...convert } = settings;
+  const pulled = await pullModel(`${manifest.registry}:${manifest.repoId}@${manifest.commit}`, {
+    offline: true,
+    convert,
+    progress,
+  });
+  const stored = pulled.entry?.manifest;
+  if (!pulled.entry || !stored) throw new NotFoundError(`'${ref}' could not be read from the store.`);
+  const report = pulled.cached ? { ...stored.conversion, cached: true } : stored.conversion;
+  return { onnxPath: join(pulled.entry.dir, stored.model), report };
+}
+
+async function convert(source: string, options: ConvertCommandOptions): Promise<void> {
+  const settings: ConvertOptions = {
     task: options.task,
     opset: parseNumber(options.opset, "--opset", true),
     atol: parseNumber(options.atol, "--atol", false),
     optimize: options.optimize,
     progress: options.json ? undefined : progressLines("convert"),
-  });
+  };
+  const dir = resolve(source);
+  let result: ConvertResult;
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    const snapshot = await snapshotFromFolder(dir);
+    const outDir = resolve(options.output ?? join(dir, ".gpux", "onnx"));
+    result = await selectConverter(snapshot).convert(snapshot, outDir, settings);
+  } else {
+    if (options.output) {
+      throw new UserError("--output applies to checkpoint folders; a pulled model converts into the store.");
+    }
+    result = await convertPulled(source, settings);
+  }
   if (options.json)
     process.stdout.write(`${JSON.stringify({ onnx: result.onnxPath, report: result.report })}\n`);
   else printReport(source, result.onnxPath, result.report);
@@ -78,12 +109,12 @@ export function registerConvertCommand(program: Command): void {
   program
     .command("convert")
     .description("Convert a PyTorch or TensorFlow checkpoint to ONNX and check it computes the same thing")
-    .argument("<source>", "checkpoint folder (config.json + weights)")
+    .argument("<source>", "checkpoint folder (config.json + weights), or a pulled model (org/name)")
     .option("--task <task>", "task head to export (default: pipeline_tag, then config.json architectures)")
     .option("--opset <n>", "ONNX opset (default: chosen per model family)")
-    .option("--atol <x>", "largest accepted difference from the source framework", "0.0001")
+    .option("--atol <x>", "largest accepted difference from the source framework (default: 1e-4)")
     .option("--optimize", "also save ONNX Runtime's optimised graph (validated again)")
-    .option("-o, --output <dir>", "where to write model.onnx (default: <source>/.gpux/onnx)")
+    .option("-o, --output <dir>", "folder sources: where to write model.onnx (default: <source>/.gpux/onnx)")
     .option("--json", "machine-readable output (see docs/reference/cli.md)")
     .action(runAction(convert));
 }
