@@ -1,9 +1,9 @@
 /**
  * gpux run --benchmark (the built CLI: JSON → tensors, session.run, tensors → JSON, per call) against a plain
  * onnxruntime-node loop (tensors made once, session.run only) on the same model and inputs, side by side:
- * rounds alternate plain and gpux so both see the same machine load.
+ * each in a fresh node process, rounds alternating plain and gpux so both see the same machine load.
  *
- *   npm run build && npx tsx bench/run-overhead.ts [--runs 200] [--warmup 20] [--rounds 3]
+ *   npm run build && npx tsx bench/run-overhead.ts [--runs 200] [--warmup 20] [--rounds 4]
  *
  * Target (issue 2): mean per-inference overhead under 5% or 0.2 ms, whichever is larger.
  */
@@ -19,7 +19,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "200" },
     warmup: { type: "string", default: "20" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "4" },
   },
 });
 const runs = Number(values.runs);
@@ -85,17 +85,39 @@ const cases: Case[] = [
   ),
 ];
 
-async function plainLoop(c: Case): Promise<number> {
-  const session = await ort.InferenceSession.create(c.model);
-  const times: number[] = [];
-  for (let i = 0; i < warmup + runs; i++) {
-    const start = process.hrtime.bigint();
-    await session.run(c.feeds);
-    const end = process.hrtime.bigint();
-    if (i >= warmup) times.push(Number(end - start) / 1e6);
-  }
-  await session.release();
-  return times.reduce((a, b) => a + b, 0) / times.length;
+/**
+ * The plain loop runs in its own fresh node process, as gpux does: tensors are built once from the same values,
+ * then only `await session.run(feeds)` is timed.
+ */
+const plainScript = `
+import { readFileSync } from "node:fs";
+import * as ort from "onnxruntime-node";
+const [model, feedsFile, warmup, runs] = process.argv.slice(1);
+const arrays = { float32: Float32Array, int64: BigInt64Array };
+const spec = JSON.parse(readFileSync(feedsFile, "utf8"));
+const feeds = {};
+for (const [name, { type, dims, data }] of Object.entries(spec)) {
+  const values = type === "int64" ? data.map(BigInt) : data;
+  feeds[name] = new ort.Tensor(type, arrays[type].from(values), dims);
+}
+const session = await ort.InferenceSession.create(model);
+let total = 0;
+for (let i = 0; i < Number(warmup) + Number(runs); i++) {
+  const start = process.hrtime.bigint();
+  await session.run(feeds);
+  const end = process.hrtime.bigint();
+  if (i >= Number(warmup)) total += Number(end - start) / 1e6;
+}
+process.stdout.write(String(total / Number(runs)));
+`;
+
+function plainLoop(c: Case, feedsFile: string): number {
+  const out = execFileSync(
+    process.execPath,
+    ["--input-type=module", "-e", plainScript, c.model, feedsFile, `${warmup}`, `${runs}`],
+    { encoding: "utf8" },
+  );
+  return Number(out);
 }
 
 function gpuxBenchmark(c: Case, requestFile: string): { e2e: number; session: number } {
@@ -128,14 +150,31 @@ try {
   for (const c of cases) {
     const requestFile = join(dir, "request.json");
     writeFileSync(requestFile, JSON.stringify(c.request));
+    const feedsFile = join(dir, "feeds.json");
+    const feeds = Object.fromEntries(
+      Object.entries(c.feeds).map(([name, t]) => [
+        name,
+        {
+          type: t.type,
+          dims: t.dims,
+          data: Array.from(t.data as Float32Array, (v) => (typeof v === "bigint" ? `${v}` : v)),
+        },
+      ]),
+    );
+    writeFileSync(feedsFile, JSON.stringify(feeds));
     const plain: number[] = [];
     const e2e: number[] = [];
     const session: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      plain.push(await plainLoop(c));
-      const g = gpuxBenchmark(c, requestFile);
-      e2e.push(g.e2e);
-      session.push(g.session);
+      // Alternate which goes first, so neither always runs on a warmer (or busier) machine.
+      const runGpux = () => {
+        const g = gpuxBenchmark(c, requestFile);
+        e2e.push(g.e2e);
+        session.push(g.session);
+      };
+      if (round % 2 === 1) runGpux();
+      plain.push(plainLoop(c, feedsFile));
+      if (round % 2 === 0) runGpux();
     }
     const plainMs = mean(plain);
     const gpuxMs = mean(e2e);
