@@ -187,6 +187,7 @@ try {
       plainMs.toFixed(3),
       mean(session).toFixed(3),
       gpuxMs.toFixed(3),
+      (gpuxMs - mean(session)).toFixed(3),
       overhead.toFixed(3),
       `${((100 * overhead) / plainMs).toFixed(1)}%`,
       allowed.toFixed(3),
@@ -198,7 +199,8 @@ try {
 }
 
 console.log(
-  `runs ${runs}, warmup ${warmup}, ${rounds} alternating rounds per model; times are mean ms per inference\n`,
+  `runs ${runs}, warmup ${warmup}, ${rounds} alternating rounds per model; mean ms per inference.\n` +
+    "overhead = gpux end-to-end - plain ort; e2e - session = what gpux adds around session.run, same process\n",
 );
 console.log(
   formatTable(
@@ -207,6 +209,7 @@ console.log(
       "plain ort",
       "gpux session",
       "gpux end-to-end",
+      "e2e - session",
       "overhead ms",
       "overhead %",
       "allowed ms",
