@@ -1,3 +1,4 @@
+import { takeBuffer } from "./buffer-pool.js";
 import type { DtypeInfo } from "./dtypes.js";
 
 type NumberArray =
@@ -63,7 +64,7 @@ export function fillNumbersFast(
   }
   let count = 1;
   for (const dim of shape) count *= dim;
-  const out = new (info.array as Float32ArrayConstructor)(count) as NumberArray;
+  const out = takeBuffer(info.array as Float32ArrayConstructor, count) as NumberArray;
   const bounds = info.json === "integer" ? { min: info.min as number, max: info.max as number } : undefined;
   return fillNested(value, 0, shape, out, 0, bounds) < 0 ? undefined : out;
 }
