@@ -35,8 +35,8 @@ export function releaseTensorBuffers(tensors: Record<string, ort.Tensor>): void 
     if (!issued.has(data)) continue;
     issued.delete(data);
     const kind = data.constructor as PooledConstructor;
-    let byLength = free.get(kind);
-    if (!byLength) free.set(kind, (byLength = new Map()));
+    const byLength = free.get(kind) ?? new Map<number, PooledArray[]>();
+    free.set(kind, byLength);
     const list = byLength.get(data.length) ?? [];
     if (list.length < maxPerKey) list.push(data);
     byLength.set(data.length, list);
