@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { ServedModel } from "../engine/served-model.js";
 import { registerErrorHandlers } from "./error-handler.js";
+import { registerJsonBodyParser } from "./json-body.js";
 import { registerGpuxApiRoutes } from "./routes/gpux-api.js";
 import { registerMetricsRoutes } from "./routes/metrics.js";
 import { registerOipRoutes } from "./routes/oip.js";
@@ -34,8 +35,13 @@ export function createServer(options: CreateServerOptions): { app: FastifyInstan
   });
   const context = new ServerContext(options.models, options.metrics, options.apiKey !== undefined);
   registerErrorHandlers(app);
+  registerJsonBodyParser(app);
   if (options.cors) registerCors(app, options.cors === true ? true : options.cors);
   if (options.apiKey !== undefined) registerApiKey(app, options.apiKey);
+  // While shutting down, every answer closes its connection so keep-alive clients cannot hold the server open.
+  app.addHook("onSend", async (_request, reply) => {
+    if (context.shuttingDown) reply.header("connection", "close");
+  });
   const openApi = collectOpenApi(app);
   registerGpuxApiRoutes(app, context);
   registerOipRoutes(app, context);

@@ -66,7 +66,9 @@ export async function serveModels(
         log.warn("requests still open at the shutdown deadline; closing their connections");
         app.server.closeAllConnections();
       }, deadline);
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
       await app.close();
+      clearInterval(sweep);
       clearTimeout(force);
       await Promise.all(models.map((m) => m.stop()));
     })();

@@ -53,6 +53,8 @@ export interface Faults {
   throttle?: { bytesPerSecond: number; chunkSize?: number };
   /** Cut the connection after `bytes` of a response for `file` (repo path), `times` times (default 1). */
   dropAfter?: { file: string; bytes: number; times?: number };
+  /** Send `bytes` of the next response for `file`, then hold the connection open sending nothing (once). */
+  stallAfter?: { file: string; bytes: number };
   /** Flip the byte at `offset` of `file` in the next `times` responses (default 1). */
   corrupt?: { file: string; offset: number; times?: number };
   /** Answer the next `times` requests whose path includes `pathIncludes` (default all) with this status. */
@@ -223,8 +225,10 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       drop.times = (drop.times ?? 1) - 1;
       if (drop.times <= 0) faults.dropAfter = undefined;
     }
+    const stall = faults.stallAfter?.file === file ? faults.stallAfter : undefined;
+    if (stall) faults.stallAfter = undefined;
     const throttle = faults.throttle;
-    if (!drop && !throttle) {
+    if (!drop && !throttle && !stall) {
       count(data.length);
       res.end(data);
       return;
@@ -236,6 +240,13 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
         piece = piece.subarray(0, Math.max(0, drop.bytes - offset));
         count(piece.length);
         res.write(piece, () => res.socket?.destroy());
+        return;
+      }
+      if (stall && offset + piece.length >= stall.bytes) {
+        piece = piece.subarray(0, Math.max(0, stall.bytes - offset));
+        count(piece.length);
+        res.write(piece);
+        await new Promise((resolve) => res.once("close", resolve));
         return;
       }
       count(piece.length);

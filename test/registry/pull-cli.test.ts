@@ -65,6 +65,16 @@ test("pull an ONNX repo, run it by the typed name (any case), list it, remove it
   const table = await runCli(["ls"], { env: env(home) });
   assert.match(table.stdout, /org\/Name\s+main\s+[0-9a-f]{12}\s+onnx\s+raw/);
 
+  const inspect = await runCli(["inspect", "org/name"], { env: env(home), cwd: home });
+  assert.equal(inspect.code, 0, inspect.stderr);
+  assert.match(inspect.stdout, /registry:\s+huggingface \(http:\/\/127\.0\.0\.1:\d+\)/);
+  assert.match(inspect.stdout, new RegExp(`commit:\\s+${hub.commitOf("org/Name")}`));
+  assert.match(inspect.stdout, /onnx\/model\.onnx_data\s+16 B\s+[0-9a-f]{16}/);
+  const inspectJson = JSON.parse(
+    (await runCli(["inspect", "org/Name", "--json"], { env: env(home), cwd: home })).stdout,
+  );
+  assert.deepEqual(inspectJson.pulled.revisions, ["main"]);
+
   const rm = await runCli(["rm", "org/name"], { env: env(home) });
   assert.equal(rm.code, 0, rm.stderr);
   const after = await runCli(["ls", "--json"], { env: env(home) });

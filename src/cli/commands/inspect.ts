@@ -4,7 +4,9 @@ import { Model } from "../../engine/model.js";
 import { resolveModelRef } from "../../resolve.js";
 import { listProviders } from "../../runtime/providers.js";
 import { formatShape } from "../../runtime/tensor-spec.js";
+import { describePulled } from "../../store/describe-pulled.js";
 import { log } from "../../util/log.js";
+import { formatPulled } from "../format-pulled.js";
 import { formatTable } from "../format-table.js";
 import { runAction } from "../run-action.js";
 
@@ -75,8 +77,13 @@ async function inspect(ref: string | undefined, options: InspectOptions): Promis
   const model = await Model.load(loaded, { provider: options.provider });
   try {
     const description = await describeModel(model);
-    if (options.json) process.stdout.write(`${JSON.stringify(description)}\n`);
-    else printDescription(description);
+    const pulled = await describePulled(loaded.dir);
+    if (options.json)
+      process.stdout.write(`${JSON.stringify(pulled ? { ...description, pulled } : description)}\n`);
+    else {
+      printDescription(description);
+      if (pulled) process.stdout.write(formatPulled(pulled));
+    }
   } finally {
     await model.dispose();
   }

@@ -29,19 +29,23 @@ export interface DownloadBlobOptions {
   httpError: (status: number, errorCode?: string) => Error;
 }
 
+/** sha256 always (it is recorded in the manifest); the git blob sha1 only when it is what gets checked. */
 class Digests {
   sha256: Hash = createHash("sha256");
-  sha1: Hash;
-  constructor(size: number) {
-    this.sha1 = createHash("sha1").update(`blob ${size}\0`);
+  sha1?: Hash;
+  constructor(size: number, gitOid: boolean) {
+    if (gitOid) this.sha1 = createHash("sha1").update(`blob ${size}\0`);
   }
   update(chunk: Uint8Array): void {
     this.sha256.update(chunk);
-    this.sha1.update(chunk);
+    this.sha1?.update(chunk);
   }
 }
 
-async function hashFile(path: string, size: number, digests = new Digests(size)): Promise<Digests> {
+const needsOid = (expected: ExpectedContent) =>
+  expected.sha256 === undefined && expected.gitOid !== undefined;
+
+async function hashFile(path: string, digests: Digests): Promise<Digests> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
     digests.update(chunk as Buffer);
   return digests;
@@ -53,13 +57,12 @@ export async function verifyFile(
   expected: ExpectedContent,
 ): Promise<{ sha256: string; ok: boolean }> {
   const size = (await stat(path)).size;
-  const digests = await hashFile(path, size);
+  const digests = await hashFile(path, new Digests(size, needsOid(expected)));
   const sha256 = digests.sha256.digest("hex");
-  const oid = digests.sha1.digest("hex");
   const ok =
     size === expected.size &&
     (expected.sha256 === undefined || expected.sha256 === sha256) &&
-    (expected.sha256 !== undefined || expected.gitOid === undefined || expected.gitOid === oid);
+    (!digests.sha1 || expected.gitOid === digests.sha1.digest("hex"));
   return { sha256, ok };
 }
 
@@ -85,7 +88,8 @@ export async function downloadBlob(
       await rm(partial, { force: true });
       offset = 0;
     }
-    let digests = offset > 0 ? await hashFile(partial, expected.size) : new Digests(expected.size);
+    const fresh = () => new Digests(expected.size, needsOid(expected));
+    let digests = offset > 0 ? await hashFile(partial, fresh()) : fresh();
     if (offset > 0) log.debug(`${options.label}: resuming at byte ${offset}`);
     const file = await open(partial, "a");
     try {
@@ -109,7 +113,7 @@ export async function downloadBlob(
             // The server ignored the range: start over rather than append the file twice.
             await file.truncate(0);
             offset = 0;
-            digests = new Digests(expected.size);
+            digests = fresh();
           }
           if (!response.body) throw new Error("empty response body");
           for await (const chunk of response.body) {
@@ -146,11 +150,8 @@ export async function downloadBlob(
       await file.close();
     }
     const sha256 = digests.sha256.digest("hex");
-    const oid = digests.sha1.digest("hex");
-    const good =
-      expected.sha256 !== undefined
-        ? sha256 === expected.sha256
-        : !expected.gitOid || oid === expected.gitOid;
+    const oid = digests.sha1?.digest("hex");
+    const good = expected.sha256 !== undefined ? sha256 === expected.sha256 : !oid || oid === expected.gitOid;
     if (good) {
       await rename(partial, dest);
       return { sha256, fetched };

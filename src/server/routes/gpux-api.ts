@@ -65,8 +65,12 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
         `Model '${model.name}' is ${model.state === "loading" ? "still loading" : "not loaded"}.`,
       );
     }
+    const description = await describeModel(model);
+    // gpux.yml may pin dimensions the graph leaves open (e.g. an image size): show what requests must send.
+    const declared = new Map((model.loaded.config.inputs ?? []).map((input) => [input.name, input.shape]));
     return {
-      ...(await describeModel(model)),
+      ...description,
+      inputs: description.inputs.map((spec) => ({ ...spec, shape: declared.get(spec.name) ?? spec.shape })),
       serving: {
         state: model.state,
         workers: model.options.workers,

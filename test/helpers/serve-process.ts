@@ -1,0 +1,45 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { after } from "node:test";
+import { cliPath, repoRoot } from "./cli.js";
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string | null>;
+}
+
+/** Start the built `gpux serve` as a user would, on a free port; resolves once it prints its URL. */
+export function spawnServe(args: string[], timeoutMs = 60_000): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [cliPath, "serve", "--port", "0", ...args], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? signal)),
+  );
+  after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gpux serve did not start: ${stderr}`)), timeoutMs);
+    child.stdout?.on("data", (chunk) => {
+      stdout += chunk;
+      const match = /playground\s+(http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] as string, stderr: () => stderr, exited });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gpux serve exited (${code}) before it was ready: ${stderr}`));
+    });
+  });
+}

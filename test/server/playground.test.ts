@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { chromium } from "playwright-core";
+import { repoRoot } from "../helpers/cli.js";
+import { startServer } from "../helpers/serving.js";
+
+const executablePath = process.env.GPUX_CHROMIUM ?? "/usr/bin/chromium";
+const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+test("the playground loads in headless Chromium, runs the model and shows labels and latency", async (t) => {
+  if (!existsSync(executablePath)) {
+    // CI installs Debian's chromium (.ci/run); a bare machine skips.
+    if (process.env.CI) throw new Error(`no Chromium at ${executablePath}`);
+    t.skip(`no Chromium at ${executablePath} (apt-get install chromium)`);
+    return;
+  }
+  const server = await startServer([join(repoRoot, "examples", "text-direction")]);
+  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    await page.goto(server.url);
+    await page.waitForSelector("#model-text-direction form textarea");
+    assert.match((await page.textContent("#model-text-direction h2")) ?? "", /text-direction/);
+    await page.click("#model-text-direction button[type=submit]");
+    await page.waitForSelector("#model-text-direction .result pre, #model-text-direction .result .error", {
+      timeout: 20_000,
+    });
+    assert.equal(
+      await page.$("#model-text-direction .result .error"),
+      null,
+      (await page.textContent(".result")) ?? "",
+    );
+    const labels = await page.$$eval("#model-text-direction .bar span", (spans) =>
+      spans.map((s) => s.textContent),
+    );
+    assert.deepEqual(labels, ["0", "180"]);
+    const latency = (await page.textContent("#model-text-direction .latency")) ?? "";
+    assert.match(latency, /latency \d+\.\d ms \(HTTP 200\)/);
+    assert.match(latency, /compute;dur=/);
+    // A bad request shows the server's error message, not a broken page.
+    await page.fill("#model-text-direction textarea", '{"x": [[1, 2]]}');
+    await page.click("#model-text-direction button[type=submit]");
+    await page.waitForSelector("#model-text-direction .error");
+    assert.match((await page.textContent("#model-text-direction .error")) ?? "", /Input 'x'/);
+    await page.click("#model-text-direction button[type=submit]");
+    assert.deepEqual(pageErrors, []);
+    const outDir = join(repoRoot, "test-output");
+    mkdirSync(outDir, { recursive: true });
+    await page.fill(
+      "#model-text-direction textarea",
+      JSON.stringify({ x: { shape: [1, 3, 48, 192], data: new Array(27648).fill(0.5) } }),
+    );
+    await page.click("#model-text-direction button[type=submit]");
+    await page.waitForSelector("#model-text-direction .bar");
+    await page.screenshot({ path: join(outDir, "playground.png"), fullPage: true });
+    assert.ok(existsSync(join(outDir, "playground.png")));
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { spawnServe } from "../helpers/serve-process.js";
+import { call, slowModelSpec, writeModelFolder } from "../helpers/serving.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+test("SIGTERM during load: every accepted request is answered, later ones refused, exit 0", async () => {
+  const dir = tempDir();
+  // About 50-100 ms per run, one request per run: 24 requests keep the worker busy well past the signal.
+  const server = await spawnServe([
+    writeModelFolder(dir, "slow", slowModelSpec(8, 4096)),
+    "--max-batch-size",
+    "1",
+  ]);
+  const body = { x: [new Array(256).fill(1)] };
+  const accepted = Array.from({ length: 24 }, () => call(`${server.url}predict`, { body }));
+  // Wait until the server holds all 24 (queued or running) before the signal.
+  let held = 0;
+  for (let i = 0; i < 500 && held < 24; i++) {
+    const metrics = (await call(`${server.url}metrics`)).body as string;
+    held = Number(/gpux_inference_in_flight_requests\{[^}]*\} (\d+)/.exec(metrics)?.[1]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal(held, 24, "all 24 requests were accepted before the signal");
+  server.child.kill("SIGTERM");
+  // The late request goes out once the server has taken the signal (it says so on stderr).
+  for (let i = 0; i < 500 && !server.stderr().includes("SIGTERM"); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const late = await call(`${server.url}predict`, { body }).then(
+    (answer) => answer.status,
+    () => "refused",
+  );
+  const answers = await Promise.all(accepted);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    new Array(24).fill(200),
+    "every request accepted before SIGTERM got its answer",
+  );
+  assert.ok(late === 503 || late === "refused", `a request after SIGTERM got ${late}`);
+  assert.equal(await server.exited, 0);
+  assert.match(server.stderr(), /SIGTERM: finishing requests in flight/);
+  assert.match(server.stderr(), /stopped/);
+});
