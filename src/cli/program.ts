@@ -2,26 +2,25 @@ import { Command, CommanderError } from "commander";
 import { ExitCode } from "../util/errors.js";
 import { setVerbose } from "../util/log.js";
 import { gpuxVersion } from "../util/version.js";
-import { registerBuildCommand } from "./commands/build.js";
-import { registerInspectCommand } from "./commands/inspect.js";
-import { registerLsCommand } from "./commands/ls.js";
-import { registerPullCommand } from "./commands/pull.js";
-import { registerRmCommand } from "./commands/rm.js";
-import { registerRunCommand } from "./commands/run.js";
-import { registerServeCommand } from "./commands/serve.js";
 
-/** Every command, registered in one place. */
-const commands = [
-  registerBuildCommand,
-  registerRunCommand,
-  registerInspectCommand,
-  registerPullCommand,
-  registerLsCommand,
-  registerRmCommand,
-  registerServeCommand,
+type Register = (program: Command) => void;
+
+/**
+ * Every command: its names, and the module that registers it. Only the module of the command being run is
+ * loaded (all of them for help or an unknown command), so `gpux pull` or `gpux ls` never load ONNX Runtime.
+ */
+const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
+  { names: ["build"], load: async () => (await import("./commands/build.js")).registerBuildCommand },
+  { names: ["run"], load: async () => (await import("./commands/run.js")).registerRunCommand },
+  { names: ["inspect"], load: async () => (await import("./commands/inspect.js")).registerInspectCommand },
+  { names: ["pull"], load: async () => (await import("./commands/pull.js")).registerPullCommand },
+  { names: ["ls", "list"], load: async () => (await import("./commands/ls.js")).registerLsCommand },
+  { names: ["rm", "remove"], load: async () => (await import("./commands/rm.js")).registerRmCommand },
+  { names: ["serve"], load: async () => (await import("./commands/serve.js")).registerServeCommand },
 ];
 
-export function createProgram(): Command {
+/** The program with the commands `argv` needs (every command when argv names none). */
+export async function createProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("gpux")
     .description("Docker-like runtime for ML inference: pull, convert, run and serve ONNX models")
     .version(gpuxVersion, "-V, --version")
@@ -29,14 +28,16 @@ export function createProgram(): Command {
     .showSuggestionAfterError()
     .exitOverride()
     .hook("preAction", (command) => setVerbose(Boolean(command.optsWithGlobals().verbose)));
-  for (const register of commands) register(program);
+  const named = argv.slice(2).find((arg) => !arg.startsWith("-"));
+  const wanted = commands.filter((command) => command.names.includes(named ?? ""));
+  for (const command of wanted.length > 0 ? wanted : commands) (await command.load())(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
 /** Parse argv and run; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = createProgram();
+  const program = await createProgram(argv);
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {

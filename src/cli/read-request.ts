@@ -23,17 +23,25 @@ async function readJsonFile(path: string): Promise<unknown> {
   return parseJson(text, `Input file '${path}'`);
 }
 
-/** The request from --input (JSON or @file) or --file. */
-export async function readRequest(options: { input?: string; file?: string }): Promise<unknown> {
-  if (options.input !== undefined && options.file !== undefined) {
-    throw new UserError("Use either --input or --file, not both.");
+/** The request from --input (JSON or @file), --file, or the --text / --image shortcuts. */
+export async function readRequest(options: {
+  input?: string;
+  file?: string;
+  text?: string;
+  image?: string;
+}): Promise<unknown> {
+  const given = (["input", "file", "text", "image"] as const).filter((key) => options[key] !== undefined);
+  if (given.length > 1) {
+    throw new UserError(`Use one of ${given.map((key) => `--${key}`).join(", ")}, not several.`);
   }
+  if (options.text !== undefined) return { text: options.text };
+  if (options.image !== undefined) return { image: options.image };
   if (options.file !== undefined) return readJsonFile(options.file);
   if (options.input !== undefined) {
     if (options.input.startsWith("@")) return readJsonFile(options.input.slice(1));
     return parseJson(options.input, "--input");
   }
   throw new UserError("No input given.", {
-    hint: `Pass --input '{"name": value}', --input @request.json or --file request.json.`,
+    hint: `Pass --input '{"name": value}', --input @request.json, --file request.json, --text "…" or --image photo.png.`,
   });
 }

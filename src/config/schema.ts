@@ -160,6 +160,8 @@ export const configSchema = z.strictObject({
           z.number().int().positive(),
         ])
         .optional(),
+      /** How `resize` applies: exact size, shortest edge, or PaddleOCR's fixed height with right padding. */
+      resize_mode: z.enum(["exact", "shortest_edge", "fixed_height"]).optional(),
       center_crop: z
         .union([
           z.tuple([z.number().int().positive(), z.number().int().positive()]),

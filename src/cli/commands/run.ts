@@ -14,6 +14,8 @@ import { runAction } from "../run-action.js";
 interface RunOptions {
   input?: string;
   file?: string;
+  text?: string;
+  image?: string;
   output?: string;
   config?: string;
   provider?: string;
@@ -114,6 +116,8 @@ export function registerRunCommand(program: Command): void {
     .argument("[model]", "model: .onnx file, folder with gpux.yml, or a pulled name (default: ./gpux.yml)")
     .option("-i, --input <json>", "request as JSON, or @file.json")
     .option("-f, --file <path>", "read the request from a JSON file")
+    .option("-t, --text <text>", 'shortcut for --input \'{"text": "<text>"}\' (text models)')
+    .option("--image <path>", 'shortcut for --input \'{"image": "<path>"}\' (image models)')
     .option("-o, --output <path>", "write the result as JSON to this file")
     .option("-c, --config <path>", "gpux.yml to use")
     .option("-p, --provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")

@@ -1,9 +1,10 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { GpuxError, RuntimeFailure } from "../../util/errors.js";
 import { log } from "../../util/log.js";
+import { type HttpGetOptions, httpGet } from "./http-get.js";
 
 export interface ExpectedContent {
   size: number;
@@ -18,12 +19,13 @@ export interface DownloadBlobOptions {
   /** Final blob path; the partial file is `<dest>.incomplete`, as huggingface_hub names it. */
   dest: string;
   expected: ExpectedContent;
-  fetch: typeof fetch;
+  /** Token for the Hub's own origin (never sent to a redirect target elsewhere). */
+  auth?: Pick<HttpGetOptions, "token" | "tokenOrigin">;
   /** Called with the bytes written so far (resumed bytes included). */
   onBytes?: (done: number) => void;
   /** For messages. */
   label: string;
-  /** Attempts without progress before giving up. Default 4. */
+  /** Attempts without progress before giving up. Default 4 (GPUX_HUB_RETRIES). */
   attempts?: number;
   /** Maps a non-OK answer to a gpux error. */
   httpError: (status: number, errorCode?: string) => Error;
@@ -67,6 +69,9 @@ export async function verifyFile(
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const backoffMs = Number(process.env.GPUX_HUB_BACKOFF_MS ?? 300);
+/** Chunks (about 64 KiB each) received but not yet written, at most. */
+const maxQueued = 16;
 
 /**
  * Download one file into the cache: resume a partial `.incomplete` file with an HTTP Range request (after a
@@ -79,7 +84,7 @@ export async function downloadBlob(
 ): Promise<{ sha256: string; fetched: number }> {
   const { expected, dest } = options;
   const partial = `${dest}.incomplete`;
-  const maxAttempts = options.attempts ?? 4;
+  const maxAttempts = options.attempts ?? Number(process.env.GPUX_HUB_RETRIES ?? 4);
   await mkdir(dirname(dest), { recursive: true });
   let fetched = 0;
   for (let fullTry = 1; ; fullTry++) {
@@ -91,32 +96,41 @@ export async function downloadBlob(
     const fresh = () => new Digests(expected.size, needsOid(expected));
     let digests = offset > 0 ? await hashFile(partial, fresh()) : fresh();
     if (offset > 0) log.debug(`${options.label}: resuming at byte ${offset}`);
-    const file = await open(partial, "a");
-    try {
-      let failures = 0;
-      while (offset < expected.size) {
-        const before = offset;
+    let failures = 0;
+    while (offset < expected.size) {
+      const before = offset;
+      try {
+        const headers: Record<string, string> = { "accept-encoding": "identity" };
+        if (offset > 0) headers.range = `bytes=${offset}-`;
+        const response = await httpGet(options.url, { headers, ...options.auth });
+        const status = response.statusCode ?? 0;
+        if (status === 416) {
+          response.resume();
+          throw new RuntimeFailure(
+            `The Hub has only ${offset} bytes of ${options.label}, but declared ${expected.size}.`,
+            { hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered." },
+          );
+        }
+        if (status < 200 || status >= 300) {
+          response.resume();
+          const retry = (status === 429 || status >= 500) && failures + 1 < maxAttempts;
+          if (retry) throw new Error(`HTTP ${status}`);
+          throw options.httpError(status, String(response.headers["x-error-code"] ?? "") || undefined);
+        }
+        if (offset > 0 && status !== 206) {
+          // The server ignored the range: start over rather than append the file twice.
+          await truncate(partial, 0);
+          offset = 0;
+          digests = fresh();
+        }
+        const file = await open(partial, "a");
+        // Writes are queued in order without waiting for each, so the socket keeps flowing while the disk
+        // catches up; at most `maxQueued` chunks are in flight. `offset` becomes what is on disk before any
+        // retry, so a resume never skips bytes.
+        let queue: Promise<unknown> = Promise.resolve();
+        let queued = 0;
         try {
-          const headers: Record<string, string> = { "accept-encoding": "identity" };
-          if (offset > 0) headers.range = `bytes=${offset}-`;
-          const response = await options.fetch(options.url, { headers });
-          if (response.status === 416) {
-            await response.body?.cancel();
-            throw new RuntimeFailure(
-              `The Hub has only ${offset} bytes of ${options.label}, but declared ${expected.size}.`,
-              { hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered." },
-            );
-          }
-          if (!response.ok)
-            throw options.httpError(response.status, response.headers.get("x-error-code") ?? undefined);
-          if (offset > 0 && response.status !== 206) {
-            // The server ignored the range: start over rather than append the file twice.
-            await file.truncate(0);
-            offset = 0;
-            digests = fresh();
-          }
-          if (!response.body) throw new Error("empty response body");
-          for await (const chunk of response.body) {
+          for await (const chunk of response as AsyncIterable<Buffer>) {
             if (offset + chunk.length > expected.size) {
               throw new RuntimeFailure(
                 `The Hub sent more than the ${expected.size} bytes it declared for ${options.label}.`,
@@ -125,29 +139,36 @@ export async function downloadBlob(
                 },
               );
             }
-            await file.write(chunk);
             digests.update(chunk);
             offset += chunk.length;
             fetched += chunk.length;
+            queued++;
+            queue = queue.then(() => file.write(chunk)).finally(() => queued--);
+            if (queued >= maxQueued) await queue;
             options.onBytes?.(offset);
           }
-          if (offset < expected.size)
-            throw new Error(`connection ended at byte ${offset} of ${expected.size}`);
-        } catch (error) {
-          if (error instanceof GpuxError || !(error instanceof Error)) throw error;
-          failures = offset > before ? 1 : failures + 1;
-          if (failures >= maxAttempts) {
-            throw new RuntimeFailure(`Downloading ${options.label} failed: ${error.message}.`, {
-              hint: "Run the same pull again: it resumes where it stopped.",
-              cause: error,
-            });
+        } finally {
+          await queue.catch(() => undefined);
+          await file.close();
+          const onDisk = (await stat(partial)).size;
+          if (onDisk !== offset) {
+            offset = onDisk;
+            digests = await hashFile(partial, fresh());
           }
-          log.debug(`${options.label}: ${error.message}; resuming at byte ${offset}`);
-          await sleep(200 * 2 ** (failures - 1));
         }
+        if (offset < expected.size) throw new Error(`connection ended at byte ${offset} of ${expected.size}`);
+      } catch (error) {
+        if (error instanceof GpuxError || !(error instanceof Error)) throw error;
+        failures = offset > before ? 1 : failures + 1;
+        if (failures >= maxAttempts) {
+          throw new RuntimeFailure(`Downloading ${options.label} failed: ${error.message}.`, {
+            hint: "Run the same pull again: it resumes where it stopped.",
+            cause: error,
+          });
+        }
+        log.debug(`${options.label}: ${error.message}; resuming at byte ${offset}`);
+        await sleep(backoffMs * 2 ** (failures - 1));
       }
-    } finally {
-      await file.close();
     }
     const sha256 = digests.sha256.digest("hex");
     const oid = digests.sha1?.digest("hex");

@@ -16,7 +16,6 @@ import { selectFiles } from "../select-files.js";
 import { downloadBlob, verifyFile } from "./download-blob.js";
 import { HubApi } from "./hub-api.js";
 import { hubHttpError } from "./hub-errors.js";
-import { createHubFetch } from "./hub-fetch.js";
 import { type HubSettings, type HubSettingsOptions, hubSettings } from "./hub-settings.js";
 import { parseHubRef } from "./parse-hub-ref.js";
 
@@ -132,7 +131,6 @@ export class HuggingFaceRegistry implements Registry {
       progress.emit({ phase: "download", file, bytes, total: size });
       progress.emit({ phase: "download", bytes: [...done.values()].reduce((a, b) => a + b, 0), total });
     };
-    const hubFetch = createHubFetch({ endpoint: this.settings.endpoint, token: this.settings.token });
     const pulled: PulledFile[] = [];
     let downloadedBytes = 0;
     await eachLimited(chosen, this.concurrency, async (file) => {
@@ -172,7 +170,7 @@ export class HuggingFaceRegistry implements Registry {
           url: `${this.settings.endpoint}/${remote.repoId}/resolve/${remote.commit}/${file.path.split("/").map(encodeURIComponent).join("/")}`,
           dest,
           expected,
-          fetch: hubFetch,
+          auth: { token: this.settings.token, tokenOrigin: new URL(this.settings.endpoint).origin },
           label,
           onBytes: (bytes) => report(file.path, bytes, file.size),
           httpError: (status, errorCode) =>

@@ -1,0 +1,36 @@
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+
+export interface HttpGetOptions {
+  headers?: Record<string, string>;
+  /** Sent as a bearer token to `tokenOrigin` only; redirects to other hosts (the CDN) go without it. */
+  token?: string;
+  tokenOrigin?: string;
+  /** Redirects followed. Default 5. */
+  maxRedirects?: number;
+}
+
+/**
+ * A GET whose body is read straight from the socket (node:http), for large downloads: a fraction of the CPU per
+ * byte that fetch's web streams cost. Follows redirects; the caller reads or destroys the response.
+ */
+export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<IncomingMessage> {
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = { "user-agent": "gpux", ...options.headers };
+    if (options.token && current.origin === options.tokenOrigin)
+      headers.authorization = `Bearer ${options.token}`;
+    const request = current.protocol === "https:" ? httpsRequest : httpRequest;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      request(current, { method: "GET", headers }, resolve).on("error", reject).end();
+    });
+    const location = response.headers.location;
+    if (response.statusCode && response.statusCode >= 300 && response.statusCode < 400 && location) {
+      response.resume();
+      if (hop >= (options.maxRedirects ?? 5)) throw new Error(`too many redirects from ${url}`);
+      current = new URL(location, current);
+      continue;
+    }
+    return response;
+  }
+}
