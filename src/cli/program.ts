@@ -17,6 +17,8 @@ const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["ls", "list"], load: async () => (await import("./commands/ls.js")).registerLsCommand },
   { names: ["rm", "remove"], load: async () => (await import("./commands/rm.js")).registerRmCommand },
   { names: ["serve"], load: async () => (await import("./commands/serve.js")).registerServeCommand },
+  { names: ["convert"], load: async () => (await import("./commands/convert.js")).registerConvertCommand },
+  { names: ["doctor"], load: async () => (await import("./commands/doctor.js")).registerDoctorCommand },
 ];
 
 /** The program with the commands `argv` needs (every command when argv names none). */

@@ -30,7 +30,8 @@ export interface ConvertOptions {
 /** Largest absolute difference per output between the ONNX model and the source framework. */
 export interface ValidationFigures {
   atol: number;
-  maxAbsDiff: Record<string, number>;
+  /** null where the difference is not a number (NaN in an output, or shapes that differ). */
+  maxAbsDiff: Record<string, number | null>;
   /** The input shapes (batch × sequence) the check ran on. */
   cases: string[];
   passed: boolean;
@@ -39,9 +40,18 @@ export interface ValidationFigures {
 export interface ConversionReport {
   converter: string;
   task?: string;
+  /** Where the task came from: --task, pipeline_tag, architectures or sentence-transformers. */
+  taskSource?: string;
   opset?: number;
+  /** Input and output names of the exported graph. */
+  inputs?: string[];
+  outputs?: string[];
   /** Absent for passthrough: nothing was exported. */
   validation?: ValidationFigures;
+  /** The same check on the graph ONNX Runtime optimised (with --optimize). */
+  optimizedValidation?: ValidationFigures;
+  /** True when an earlier conversion with the same source and options was reused. */
+  cached?: boolean;
   durationMs: number;
   /** Versions of the tools that did the export (torch, transformers, onnx …). */
   tools?: Record<string, string>;

@@ -1,9 +1,11 @@
 import { UserError } from "../util/errors.js";
 import type { Converter, Snapshot } from "./converter.js";
 import { passthroughConverter } from "./passthrough-converter.js";
+import { pytorchConverter } from "./pytorch-converter.js";
+import { tensorflowConverter } from "./tensorflow-converter.js";
 
 /** Converters in the order they are asked; the first that can handle a snapshot does the work. */
-export const converters: Converter[] = [passthroughConverter];
+export const converters: Converter[] = [passthroughConverter, pytorchConverter, tensorflowConverter];
 
 export function selectConverter(snapshot: Snapshot): Converter {
   const converter = converters.find((candidate) => candidate.canConvert(snapshot));

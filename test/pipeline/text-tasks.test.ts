@@ -112,6 +112,9 @@ test("question-answering finds the same best span, score and offsets as transfor
     await model.predict({ question: ref.map((r) => r.question), context: ref.map((r) => r.context) }),
     ref.map((r) => r.result),
   );
+  // The generic pair fields work too (the playground sends them).
+  const first = ref[0] as (typeof ref)[number];
+  assertClose(await model.predict({ text: first.question, text_pair: first.context }), first.result);
 });
 
 test("sentence embeddings equal sentence-transformers (mean pooling + normalise; CLS pooling)", async (t) => {
@@ -143,6 +146,21 @@ test("sentence embeddings equal sentence-transformers (mean pooling + normalise;
   for (const [i, text] of ref.texts.entries()) {
     assertClose(((await clsModel.predict({ text })) as { embedding: number[] }).embedding, ref.cls[i]);
   }
+});
+
+test("sentence-similarity compares the two texts of a pair by the cosine of their embeddings", async (t) => {
+  if (!requirePython(t, modules)) return;
+  const ref = reference["sentence-embeddings"] as { texts: string[]; embeddings: number[][] };
+  const similarity = join(dir, "sentence-embeddings", "gpux-similarity.yml");
+  writeFileSync(similarity, "name: sim\ntask: sentence-similarity\nmodel:\n  source: model.onnx\n");
+  const { loadConfig } = await import("../../src/config/load-config.js");
+  const { Model } = await import("../../src/engine/model.js");
+  const model = await Model.load(await loadConfig(similarity));
+  models.push(model);
+  const [a, b] = [ref.embeddings[0] as number[], ref.embeddings[1] as number[]];
+  const expected = a.reduce((sum, v, i) => sum + v * (b[i] as number), 0); // both are unit vectors
+  assertClose(await model.predict({ text: ref.texts[0], text_pair: ref.texts[1] }), { score: expected });
+  assertClose(((await model.predict({ text: ref.texts[0] })) as { embedding: number[] }).embedding, a);
 });
 
 test("fill-mask equals transformers' pipeline (top 5 tokens, scores, sequences)", async (t) => {

@@ -3,6 +3,8 @@ import type { Pipeline, PipelineContext } from "../pipeline.js";
 import { floatOutput } from "../postprocess/scores.js";
 import { loadTokenizer } from "../text/load-tokenizer.js";
 import { answerFor, prepareText, type TextState } from "../text/prepare-text.js";
+import { readTextRequest } from "../text/read-text-request.js";
+import { maxLengthFor, textFeeds } from "../text/text-feeds.js";
 
 type Pooling = "mean" | "cls" | "max" | "none";
 
@@ -24,6 +26,18 @@ function embeddingSettings(context: PipelineContext): { pooling: Pooling; normal
   };
 }
 
+function cosine(a: number[], b: number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += (a[i] as number) * (b[i] as number);
+    na += (a[i] as number) ** 2;
+    nb += (b[i] as number) ** 2;
+  }
+  return dot / Math.max(Math.sqrt(na * nb), 1e-12);
+}
+
 function l2normalize(values: number[]): number[] {
   const norm = Math.sqrt(values.reduce((s, v) => s + v * v, 0));
   return norm > 0 ? values.map((v) => v / Math.max(norm, 1e-12)) : values;
@@ -32,6 +46,7 @@ function l2normalize(values: number[]): number[] {
 /**
  * feature-extraction / sentence-similarity: `{"text": "…"}` → `{"embedding": [...]}` (mean or CLS pooling
  * over the tokens, optionally L2-normalised); with pooling "none", `{"embedding": [[...] per token]}`.
+ * sentence-similarity also takes `{"text": "…", "text_pair": "…"}` and answers `{"score": cosine similarity}`.
  */
 export function featureExtractionPipeline(
   task: "feature-extraction" | "sentence-similarity",
@@ -39,7 +54,16 @@ export function featureExtractionPipeline(
   return {
     task,
     async preprocess(request, context) {
-      return prepareText(request, context, loadTokenizer(context));
+      const tokenizer = loadTokenizer(context);
+      if (task === "feature-extraction") return prepareText(request, context, tokenizer);
+      // sentence-similarity: the two texts of a pair are embedded separately, in one batch, then compared.
+      const parsed = readTextRequest(request);
+      const maxLength = maxLengthFor(context, tokenizer);
+      const texts = parsed.items.flatMap((item) =>
+        item.pair === undefined ? [item.text] : [item.text, item.pair],
+      );
+      const encodings = texts.map((text) => tokenizer.encode(text, undefined, { maxLength }));
+      return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
     },
     postprocess(outputs, prepared, context) {
       const { pooling, normalize } = embeddingSettings(context);
@@ -74,7 +98,14 @@ export function featureExtractionPipeline(
         }
         return { embedding: normalize ? l2normalize(vector) : vector };
       });
-      return answerFor(prepared.state, answers);
+      if (prepared.state.request.items[0]?.pair === undefined) return answerFor(prepared.state, answers);
+      const scores = prepared.state.request.items.map((_, i) => ({
+        score: cosine(
+          (answers[2 * i] as { embedding: number[] }).embedding,
+          (answers[2 * i + 1] as { embedding: number[] }).embedding,
+        ),
+      }));
+      return answerFor(prepared.state, scores);
     },
   };
 }

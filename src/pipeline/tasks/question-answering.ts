@@ -20,13 +20,18 @@ function logits(outputs: TensorMap, context: PipelineContext, which: "start" | "
 }
 
 /**
- * question-answering (extractive): `{"question": "…", "context": "…"}` → `{"answer", "score", "start", "end"}`,
+ * question-answering (extractive): `{"question": "…", "context": "…"}` (or `{"text", "text_pair"}`) →
+ * `{"answer", "score", "start", "end"}`,
  * the best span of the context (start/end: character offsets into the context). Lists give a list of answers.
  */
 export const questionAnsweringPipeline: Pipeline<TextState> = {
   task: "question-answering",
   async preprocess(request, context) {
-    const shape = { first: "question", second: "context", secondRequired: true };
+    // {"question", "context"} as transformers names them, or {"text", "text_pair"} as for other text pairs.
+    const named = !!request && typeof request === "object" && !("text" in request);
+    const shape = named
+      ? { first: "question", second: "context", secondRequired: true }
+      : { first: "text", second: "text_pair", secondRequired: true };
     return prepareText(request, context, loadTokenizer(context), shape, "only_second");
   },
   postprocess(outputs, prepared, context) {

@@ -1,0 +1,1 @@
+"""gpux conversion bridge (see __main__.py)."""

@@ -1,0 +1,45 @@
+"""The `convert` command for transformers PyTorch checkpoints: export, validate, optionally optimise."""
+
+import os
+
+from .protocol import BridgeError, emit
+from .pytorch_export import example_inputs, export
+from .requirements import tool_versions
+from .validate import optimize, validate_torch
+
+
+def convert_pytorch(request):
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    model_dir, out_dir = request["model_dir"], request["out_dir"]
+    task, opset, atol = request["task"], int(request["opset"]), float(request["atol"])
+    onnx_path = os.path.join(out_dir, "model.onnx")
+    try:
+        wrapper, input_names, output_names = export(model_dir, onnx_path, task, opset)
+    except BridgeError:
+        raise
+    except Exception as error:  # the exporter's own failures: name them, gpux exits non-zero
+        raise BridgeError("export_failed", f"torch.onnx.export failed: {str(error).strip().splitlines()[0]}",
+                          hint="Try another --opset, or run with --verbose for the exporter's log.") from error
+
+    def make_inputs(batch, length, seed):
+        return example_inputs(wrapper.model, task, batch, length, seed)
+
+    result = {
+        "onnx": "model.onnx",
+        "task": task,
+        "opset": opset,
+        "inputs": input_names,
+        "outputs": output_names,
+        "validation": validate_torch(wrapper, onnx_path, task, atol, make_inputs),
+        "tools": tool_versions("pytorch"),
+    }
+    if result["validation"]["passed"] and request.get("optimize"):
+        optimized = os.path.join(out_dir, "model.optimized.onnx")
+        optimize(onnx_path, optimized)
+        result["optimized"] = "model.optimized.onnx"
+        result["optimizedValidation"] = validate_torch(
+            wrapper, optimized, task, atol, make_inputs, label="optimised")
+    emit("result", **result)

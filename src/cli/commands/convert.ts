@@ -1,0 +1,120 @@
+import { statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import type { Command } from "commander";
+import type {
+  ConversionReport,
+  ConvertOptions,
+  ConvertResult,
+  ValidationFigures,
+} from "../../convert/converter.js";
+import { snapshotFromFolder } from "../../convert/local-snapshot.js";
+import { selectConverter } from "../../convert/select-converter.js";
+import { pullModel } from "../../pull-model.js";
+import { findStoreEntries } from "../../store/find-in-store.js";
+import { NotFoundError, UserError } from "../../util/errors.js";
+import { progressLines } from "../progress-lines.js";
+import { runAction } from "../run-action.js";
+
+interface ConvertCommandOptions {
+  task?: string;
+  opset?: string;
+  atol?: string;
+  optimize?: boolean;
+  output?: string;
+  json?: boolean;
+}
+
+function parseNumber(value: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+    throw new UserError(
+      `${flag} must be a${integer ? "n integer" : " non-negative number"}, got '${value}'.`,
+    );
+  }
+  return n;
+}
+
+function figuresLine(label: string, figures: ValidationFigures): string {
+  const diffs = Object.entries(figures.maxAbsDiff)
+    .map(([name, diff]) => `${name} ${diff === null ? "NaN" : diff.toExponential(2)}`)
+    .join(", ");
+  return `${label} (atol ${figures.atol}, inputs ${figures.cases.join(" ")}): max abs diff ${diffs}`;
+}
+
+function printReport(source: string, onnxPath: string, report: ConversionReport): void {
+  const lines = [
+    report.cached
+      ? `${source}: reused the earlier conversion (same source and options)`
+      : `converted ${source} with ${report.converter}` +
+        (report.task ? `: ${report.task} (from ${report.taskSource}), opset ${report.opset}` : "") +
+        ` in ${(report.durationMs / 1000).toFixed(1)} s`,
+  ];
+  if (report.inputs) lines.push(`inputs ${report.inputs.join(", ")} → outputs ${report.outputs?.join(", ")}`);
+  if (report.validation) lines.push(figuresLine("validated", report.validation));
+  if (report.optimizedValidation) lines.push(figuresLine("optimised, validated", report.optimizedValidation));
+  const fromHere = relative(process.cwd(), onnxPath);
+  const shown = fromHere && !fromHere.startsWith("..") ? fromHere : onnxPath;
+  lines.push(`wrote ${shown}`, `run it: gpux run ${shown} --input '{…}'`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** A pulled model: converted again into a store entry keyed by its commit and these options (offline). */
+async function convertPulled(ref: string, settings: ConvertOptions): Promise<ConvertResult> {
+  const [entry] = await findStoreEntries(ref);
+  if (!entry) {
+    throw new NotFoundError(`'${ref}' is neither a folder nor a pulled model.`, {
+      hint: `Pass a checkpoint folder, or run \`gpux pull ${ref}\` first.`,
+    });
+  }
+  const { manifest } = entry;
+  const { progress, ...convert } = settings;
+  const pulled = await pullModel(`${manifest.registry}:${manifest.repoId}@${manifest.commit}`, {
+    offline: true,
+    convert,
+    progress,
+  });
+  const stored = pulled.entry?.manifest;
+  if (!pulled.entry || !stored) throw new NotFoundError(`'${ref}' could not be read from the store.`);
+  const report = pulled.cached ? { ...stored.conversion, cached: true } : stored.conversion;
+  return { onnxPath: join(pulled.entry.dir, stored.model), report };
+}
+
+async function convert(source: string, options: ConvertCommandOptions): Promise<void> {
+  const settings: ConvertOptions = {
+    task: options.task,
+    opset: parseNumber(options.opset, "--opset", true),
+    atol: parseNumber(options.atol, "--atol", false),
+    optimize: options.optimize,
+    progress: options.json ? undefined : progressLines("convert"),
+  };
+  const dir = resolve(source);
+  let result: ConvertResult;
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    const snapshot = await snapshotFromFolder(dir);
+    const outDir = resolve(options.output ?? join(dir, ".gpux", "onnx"));
+    result = await selectConverter(snapshot).convert(snapshot, outDir, settings);
+  } else {
+    if (options.output) {
+      throw new UserError("--output applies to checkpoint folders; a pulled model converts into the store.");
+    }
+    result = await convertPulled(source, settings);
+  }
+  if (options.json)
+    process.stdout.write(`${JSON.stringify({ onnx: result.onnxPath, report: result.report })}\n`);
+  else printReport(source, result.onnxPath, result.report);
+}
+
+export function registerConvertCommand(program: Command): void {
+  program
+    .command("convert")
+    .description("Convert a PyTorch or TensorFlow checkpoint to ONNX and check it computes the same thing")
+    .argument("<source>", "checkpoint folder (config.json + weights), or a pulled model (org/name)")
+    .option("--task <task>", "task head to export (default: pipeline_tag, then config.json architectures)")
+    .option("--opset <n>", "ONNX opset (default: chosen per model family)")
+    .option("--atol <x>", "largest accepted difference from the source framework (default: 1e-4)")
+    .option("--optimize", "also save ONNX Runtime's optimised graph (validated again)")
+    .option("-o, --output <dir>", "folder sources: where to write model.onnx (default: <source>/.gpux/onnx)")
+    .option("--json", "machine-readable output (see docs/reference/cli.md)")
+    .action(runAction(convert));
+}

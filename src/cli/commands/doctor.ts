@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { checkConverters } from "../../convert/check-converters.js";
+import { formatTable } from "../format-table.js";
+import { runAction } from "../run-action.js";
+
+async function doctor(options: { json?: boolean }): Promise<void> {
+  const health = await checkConverters();
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(health)}\n`);
+    return;
+  }
+  const python = health.python
+    ? `${health.python.executable} (Python ${health.python.version})`
+    : `'${health.pythonCommand}' not usable: ${health.pythonError}`;
+  const rows = health.converters.map((c) => [
+    c.name,
+    c.usable ? "yes" : "no",
+    c.usable
+      ? Object.entries(c.versions)
+          .map(([name, v]) => `${name} ${v}`)
+          .join(", ") || "-"
+      : `missing ${c.missing.join(", ")}`,
+    c.fix ?? "",
+  ]);
+  process.stdout.write(
+    `python: ${python}\n  (set GPUX_PYTHON to use another interpreter)\n\n` +
+      `${formatTable(["converter", "usable", "packages", "to fix"], rows)}\n`,
+  );
+}
+
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command("doctor")
+    .description("Show which model converters work here, and the pip command that makes the others work")
+    .option("--json", "machine-readable output (see docs/reference/cli.md)")
+    .action(runAction(doctor));
+}

@@ -1,0 +1,130 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import { RuntimeFailure } from "../util/errors.js";
+import { conversionKey, readCachedConversion, writeConversionRecord } from "./conversion-cache.js";
+import type {
+  ConversionReport,
+  Converter,
+  ConvertOptions,
+  ConvertResult,
+  Snapshot,
+  ValidationFigures,
+} from "./converter.js";
+import { type DetectedTask, defaultOpset, detectTask, readTransformersConfig } from "./detect-task.js";
+import { runBridge } from "./python-bridge.js";
+
+/** Default largest accepted difference between ONNX and the source framework. */
+export const defaultAtol = 1e-4;
+
+export interface BridgeConverterSpec {
+  name: string;
+  /** The bridge's framework switch. */
+  framework: "pytorch" | "tensorflow";
+  canConvert(snapshot: Snapshot): boolean;
+  /** Whether a transformers config.json is required (a plain Keras model has none). */
+  needsConfig(snapshot: Snapshot): boolean;
+}
+
+function describeDiffs(figures: ValidationFigures): string {
+  return Object.entries(figures.maxAbsDiff)
+    .map(([name, diff]) => `${name} ${diff === null ? "NaN" : diff.toExponential(2)}`)
+    .join(", ");
+}
+
+function checkValidation(figures: ValidationFigures | undefined, what: string): ValidationFigures {
+  if (!figures) throw new RuntimeFailure(`The bridge returned no validation figures for the ${what}.`);
+  if (!figures.passed) {
+    throw new RuntimeFailure(
+      `The ${what} does not compute what the source model does: max abs diff ${describeDiffs(figures)} ` +
+        `exceeds --atol ${figures.atol} (inputs ${figures.cases.join(", ")}).`,
+      { hint: "Nothing was kept. Try another --opset; raise --atol only if that difference is acceptable." },
+    );
+  }
+  return figures;
+}
+
+async function moveInto(fromDir: string, toDir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) await rename(join(fromDir, name), join(toDir, name));
+}
+
+/** A converter that exports through the Python bridge and validates against the source framework. */
+export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
+  return {
+    name: spec.name,
+    canConvert: spec.canConvert,
+    async convert(snapshot: Snapshot, outDir: string, options: ConvertOptions): Promise<ConvertResult> {
+      const started = Date.now();
+      const config = spec.needsConfig(snapshot) ? await readTransformersConfig(snapshot) : {};
+      // a plain Keras model has no head to detect: its graph is exported as it is
+      const detected: DetectedTask = spec.needsConfig(snapshot)
+        ? detectTask(config, snapshot, options.task)
+        : detectTask({}, snapshot, options.task ?? "feature-extraction");
+      const settings = {
+        task: detected.task,
+        opset: options.opset ?? defaultOpset(config.model_type),
+        atol: options.atol ?? defaultAtol,
+        optimize: options.optimize ?? false,
+      };
+      const key = await conversionKey(snapshot, spec.name, settings);
+      const cached = await readCachedConversion(outDir, key);
+      if (cached) {
+        options.progress?.emit({
+          phase: "convert",
+          message: "reusing the earlier conversion (same source and options)",
+        });
+        return cached;
+      }
+      const outDirExisted = existsSync(outDir);
+      await mkdir(outDir, { recursive: true });
+      const work = await mkdtemp(join(outDir, ".converting-"));
+      let kept = false;
+      try {
+        options.progress?.emit({
+          phase: "convert",
+          message: `${spec.name}: ${settings.task} (from ${detected.source})`,
+        });
+        const result = await runBridge(
+          "convert",
+          {
+            framework: spec.framework,
+            model_dir: snapshot.dir,
+            out_dir: work,
+            task: settings.task,
+            opset: settings.opset,
+            atol: settings.atol,
+            optimize: settings.optimize,
+          },
+          options.progress,
+        );
+        const validation = checkValidation(result.validation as ValidationFigures, "exported ONNX model");
+        const optimized = typeof result.optimized === "string" ? result.optimized : undefined;
+        const optimizedValidation = optimized
+          ? checkValidation(result.optimizedValidation as ValidationFigures, "optimised ONNX model")
+          : undefined;
+        const files = [String(result.onnx), ...(optimized ? [optimized] : [])];
+        await moveInto(work, outDir, files);
+        const report: ConversionReport = {
+          converter: spec.name,
+          task: settings.task,
+          taskSource: detected.source,
+          opset: settings.opset,
+          inputs: result.inputs as string[],
+          outputs: result.outputs as string[],
+          validation,
+          ...(optimizedValidation ? { optimizedValidation } : {}),
+          durationMs: Date.now() - started,
+          tools: result.tools as Record<string, string>,
+        };
+        const converted = { onnxPath: join(outDir, optimized ?? String(result.onnx)), report };
+        await writeConversionRecord(outDir, key, converted);
+        kept = true;
+        return converted;
+      } finally {
+        await rm(work, { recursive: true, force: true });
+        // a failed conversion leaves no trace: the folder goes too when this conversion made it
+        if (!kept && !outDirExisted) await rmdir(outDir).catch(() => {});
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot } from "./cli.js";
+import { python } from "./python.js";
+
+const script = join(repoRoot, "test", "fixtures", "make_tiny_transformers.py");
+
+/** Names of the tiny repos make_tiny_transformers.py writes. */
+export const tinyRepoNames = [
+  "distilbert-sst2",
+  "bert-sst2",
+  "roberta-sst2",
+  "bert-ner",
+  "bert-sentence-embedding",
+  "vit-classifier",
+] as const;
+export type TinyRepoName = (typeof tinyRepoNames)[number];
+
+export interface TinyReference {
+  pipeline_tag: string;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+}
+
+/**
+ * The folder holding every tiny random-weight repo, generated once per version of the generating script
+ * (test-output/tiny-transformers-<hash>/) so later runs reuse it.
+ */
+export function tinyTransformersDir(): string {
+  const hash = createHash("sha256").update(readFileSync(script)).digest("hex").slice(0, 16);
+  const dir = join(repoRoot, "test-output", `tiny-transformers-${hash}`);
+  if (existsSync(dir)) return dir;
+  mkdirSync(join(repoRoot, "test-output"), { recursive: true });
+  const work = `${dir}.${process.pid}.tmp`;
+  const result = spawnSync(python, [script, work], { encoding: "utf8" });
+  if (result.status !== 0) {
+    rmSync(work, { recursive: true, force: true });
+    throw new Error(`make_tiny_transformers.py failed: ${result.stderr || result.error}`);
+  }
+  // another test file may have finished first: theirs is identical, keep it
+  if (existsSync(dir)) rmSync(work, { recursive: true, force: true });
+  else renameSync(work, dir);
+  return dir;
+}
+
+export function tinyReference(repoDir: string): TinyReference {
+  return JSON.parse(readFileSync(join(repoDir, "reference.json"), "utf8")) as TinyReference;
+}
+
+/** Largest absolute difference between two nested number arrays of the same shape. */
+export function maxAbsDiff(a: unknown, b: unknown): number {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+    return a.reduce((worst: number, value, i) => Math.max(worst, maxAbsDiff(value, b[i])), 0);
+  }
+  if (typeof a === "number" && typeof b === "number") return Math.abs(a - b);
+  return Number.POSITIVE_INFINITY;
+}
