@@ -1,3 +1,4 @@
+import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
 import type { Model } from "./model.js";
 
 /** Summary statistics of a series of durations in milliseconds. */
@@ -81,6 +82,7 @@ export async function benchmarkModel(
     const outputs = await model.runFeeds(prepared.feeds);
     const afterRun = process.hrtime.bigint();
     model.pipeline.postprocess(outputs, prepared, model.context);
+    releaseTensorBuffers(prepared.feeds);
     const end = process.hrtime.bigint();
     if (i === 0) {
       inputShapes = Object.fromEntries(

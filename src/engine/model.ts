@@ -5,6 +5,7 @@ import type * as ort from "onnxruntime-node";
 import type { LoadedConfig } from "../config/load-config.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
 import { selectPipeline } from "../pipeline/select-pipeline.js";
+import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
 import { type CreateSessionOptions, createSession, type ProviderAttempt } from "../runtime/create-session.js";
 import type { ProviderName } from "../runtime/providers.js";
 import { sessionSpecs } from "../runtime/session-io.js";
@@ -109,7 +110,9 @@ export class Model {
   async predict(request: unknown): Promise<unknown> {
     const prepared = await this.pipeline.preprocess(request, this.context);
     const outputs = await this.runFeeds(prepared.feeds);
-    return this.pipeline.postprocess(outputs, prepared, this.context);
+    const result = this.pipeline.postprocess(outputs, prepared, this.context);
+    releaseTensorBuffers(prepared.feeds);
+    return result;
   }
 
   /** Close the session; with runtime.enable_profiling, ONNX Runtime writes its profile now. */

@@ -137,6 +137,7 @@ export async function createSession(
     try {
       const session = await tryCreate(modelPath, name, options);
       attempts.push({ provider: name, ok: true, reason: "first available provider that opened the model" });
+      for (const attempt of attempts) log.debug(`provider ${attempt.provider}: ${attempt.reason}`);
       return { session, provider: name, attempts };
     } catch (error) {
       const classified = classifyLoadError(modelPath, error);

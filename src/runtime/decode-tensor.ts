@@ -71,30 +71,32 @@ export interface DecodedTensor {
   data: unknown;
 }
 
-/** Nested arrays straight from a tensor's data, row by row: no flat intermediate array on the hot path. */
-function nestedJson(tensor: ort.Tensor, shape: readonly number[]): unknown {
-  const data = tensor.data;
-  const plainNumbers = dtypeInfo(tensor.type)?.json === "float" || dtypeInfo(tensor.type)?.json === "integer";
-  const isHalfBits = tensor.type === "float16" && !(data instanceof Float32Array);
-  if (!plainNumbers || isHalfBits || shape.length === 0) return nestArray(tensorToFlatJson(tensor), shape);
-  const numbers = data as Float32Array;
-  const last = shape.length - 1;
-  let offset = 0;
-  const build = (depth: number): unknown[] => {
-    const size = shape[depth] as number;
-    const out: unknown[] = new Array(size);
-    if (depth === last) {
-      for (let i = 0; i < size; i++) {
-        const value = numbers[offset++] as number;
-        // v - v is 0 for every finite number and NaN for NaN and ±Infinity, which JSON spells as strings.
-        out[i] = value - value === 0 ? value : jsonNumber(value);
-      }
-    } else {
-      for (let i = 0; i < size; i++) out[i] = build(depth + 1);
+/** One level of nesting read straight from a number tensor's data (plain function: see fill-numbers-fast.ts). */
+function nestNumbers(data: Float32Array, shape: readonly number[], depth: number, offset: number): unknown[] {
+  const size = shape[depth] as number;
+  const out: unknown[] = new Array(size);
+  if (depth === shape.length - 1) {
+    for (let i = 0; i < size; i++) {
+      const value = data[offset + i] as number;
+      // v - v is 0 for every finite number and NaN for NaN and ±Infinity, which JSON spells as strings.
+      out[i] = value - value === 0 ? value : jsonNumber(value);
     }
     return out;
-  };
-  return build(0);
+  }
+  let stride = 1;
+  for (let d = depth + 1; d < shape.length; d++) stride *= shape[d] as number;
+  for (let i = 0; i < size; i++) out[i] = nestNumbers(data, shape, depth + 1, offset + i * stride);
+  return out;
+}
+
+/** Nested arrays from a tensor; numbers are read row by row, with no flat intermediate array. */
+function nestedJson(tensor: ort.Tensor, shape: readonly number[]): unknown {
+  const kind = dtypeInfo(tensor.type)?.json;
+  const isHalfBits = tensor.type === "float16" && !(tensor.data instanceof Float32Array);
+  if ((kind !== "float" && kind !== "integer") || isHalfBits || shape.length === 0) {
+    return nestArray(tensorToFlatJson(tensor), shape);
+  }
+  return nestNumbers(tensor.data as Float32Array, shape, 0, 0);
 }
 
 export function decodeTensor(tensor: ort.Tensor): DecodedTensor {

@@ -59,31 +59,40 @@ function raggedError(name: string, value: unknown, shape: readonly number[]): Us
   return find(value, 0, "") ?? new UserError(`Input '${name}': ragged array.`);
 }
 
-/** Flatten nested arrays that must form the given shape; throws on ragged input. */
+/** Copy nested arrays into `out` from `index`; the next index, or -1 where they stop matching the shape. */
+function flattenInto(
+  node: unknown,
+  depth: number,
+  shape: readonly number[],
+  out: unknown[],
+  index: number,
+): number {
+  if (!Array.isArray(node) || node.length !== shape[depth]) return -1;
+  if (depth === shape.length - 1) {
+    for (let i = 0; i < node.length; i++) {
+      const item = node[i];
+      if (Array.isArray(item)) return -1;
+      out[index + i] = item;
+    }
+    return index + node.length;
+  }
+  let next = index;
+  for (let i = 0; i < node.length; i++) {
+    next = flattenInto(node[i], depth + 1, shape, out, next);
+    if (next < 0) return -1;
+  }
+  return next;
+}
+
+/** Flatten nested arrays that must form the given shape; throws on ragged input (located by raggedError). */
 function flatten(name: string, value: unknown, shape: readonly number[]): unknown[] {
   const out: unknown[] = new Array(elementCount(shape));
-  const last = shape.length - 1;
-  let index = 0;
-  // The hot path builds no strings: a mismatch is located afterwards by raggedError.
-  const walk = (node: unknown, depth: number): boolean => {
-    if (!Array.isArray(node) || node.length !== shape[depth]) return false;
-    if (depth === last) {
-      for (let i = 0; i < node.length; i++) {
-        const item = node[i];
-        if (Array.isArray(item)) return false;
-        out[index++] = item;
-      }
-      return true;
-    }
-    for (let i = 0; i < node.length; i++) if (!walk(node[i], depth + 1)) return false;
-    return true;
-  };
   if (shape.length === 0) {
     if (Array.isArray(value)) throw raggedError(name, value, shape);
     out[0] = value;
     return out;
   }
-  if (!walk(value, 0)) throw raggedError(name, value, shape);
+  if (flattenInto(value, 0, shape, out, 0) < 0) throw raggedError(name, value, shape);
   return out;
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { listProviders } from "../../src/runtime/providers.js";
 import { runCli } from "../helpers/cli.js";
@@ -89,6 +90,32 @@ describe("gpux inspect", () => {
       result.stderr,
       /Execution provider 'cuda' is not available here: provider library missing: .*--onnxruntime-node-install=cuda12/,
     );
+  });
+
+  test("auto falls back past a provider whose session fails (WebGPU without a usable Vulkan) to CPU", async (t) => {
+    const webgpu = listProviders().find((p) => p.name === "webgpu");
+    if (process.platform !== "linux" || webgpu?.available || !/Vulkan/.test(webgpu?.reason ?? "")) {
+      t.skip("needs Linux with onnxruntime-node's WebGPU provider and no Vulkan loader");
+      return;
+    }
+    // An empty libvulkan.so.1 makes WebGPU look available; creating a session on it then really fails.
+    const fakeVulkan = tempDir();
+    writeFileSync(join(fakeVulkan, "libvulkan.so.1"), "");
+    const env = { LD_LIBRARY_PATH: fakeVulkan };
+    const result = await runCli(["inspect", model, "--json"], { env });
+    assert.equal(result.code, 0, result.stderr);
+    const { provider, provider_attempts: attempts } = JSON.parse(result.stdout);
+    assert.equal(provider, "cpu");
+    const names = attempts.map((a: { provider: string }) => a.provider);
+    assert.deepEqual(names, ["tensorrt", "cuda", "dml", "coreml", "webgpu", "cpu"]);
+    assert.equal(attempts[4].ok, false);
+    assert.match(attempts[4].reason, /^session failed: .*WebGPU adapter/);
+    assert.equal(attempts[5].ok, true);
+
+    const forced = await runCli(["run", model, "-i", '{"x": [[1, 2, 3]]}', "--provider", "webgpu"], { env });
+    assert.equal(forced.code, 3);
+    assert.match(forced.stderr, /^error: Execution provider 'webgpu' failed: .*WebGPU adapter/m);
+    assert.match(forced.stderr, /^hint: .*--provider auto to fall back/m);
   });
 
   test("--provider cpu is used as asked", async () => {

@@ -39,7 +39,7 @@ function printDescription(d: ModelDescription): void {
     `task:       ${d.task}`,
     `model:      ${d.model_path} (${size}${d.model_version ? `, model version ${d.model_version}` : ""})`,
     `config:     ${d.config_path}`,
-    `provider:   ${d.provider}`,
+    `provider:   ${d.provider} (${d.provider_attempts.at(-1)?.reason ?? "chosen"})`,
     `producer:   ${[d.onnx.producer, d.onnx.producer_version].filter(Boolean).join(" ") || "unknown"}`,
     `opsets:     ${Object.entries(d.onnx.opsets)
       .map(([domain, v]) => `${domain || "ai.onnx"} ${v}`)

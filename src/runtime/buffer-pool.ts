@@ -1,0 +1,44 @@
+import type * as ort from "onnxruntime-node";
+
+/**
+ * Typed arrays handed back after a request, for the next request of the same dtype and length. Allocating a
+ * fresh input buffer per inference made V8 collect garbage far more often (large ArrayBuffers count as
+ * external memory); reusing them keeps `gpux run --benchmark` and single requests at the plain loop's speed.
+ * Only buffers that `takeBuffer` gave out are ever taken back.
+ */
+type PooledArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array;
+type PooledConstructor = new (length: number) => PooledArray;
+
+const maxPerKey = 4;
+const free = new Map<PooledConstructor, Map<number, PooledArray[]>>();
+const issued = new WeakSet<PooledArray>();
+
+/** A typed array of this kind and length, reused when one was given back; its contents are arbitrary. */
+export function takeBuffer(kind: PooledConstructor, length: number): PooledArray {
+  const buffer = free.get(kind)?.get(length)?.pop() ?? new kind(length);
+  issued.add(buffer);
+  return buffer;
+}
+
+/** Give the data of tensors that are no longer used back to the pool (e.g. feeds after the run). */
+export function releaseTensorBuffers(tensors: Record<string, ort.Tensor>): void {
+  for (const tensor of Object.values(tensors)) {
+    const data = tensor.data as PooledArray;
+    if (!issued.has(data)) continue;
+    issued.delete(data);
+    const kind = data.constructor as PooledConstructor;
+    const byLength = free.get(kind) ?? new Map<number, PooledArray[]>();
+    free.set(kind, byLength);
+    const list = byLength.get(data.length) ?? [];
+    if (list.length < maxPerKey) list.push(data);
+    byLength.set(data.length, list);
+  }
+}
