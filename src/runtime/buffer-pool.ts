@@ -18,12 +18,17 @@ type PooledArray =
 type PooledConstructor = new (length: number) => PooledArray;
 
 const maxPerKey = 4;
+/** Bound on what the pool holds, so a server fed many different input sizes cannot grow without end. */
+const maxPooledBytes = 64 * 2 ** 20;
+let pooledBytes = 0;
 const free = new Map<PooledConstructor, Map<number, PooledArray[]>>();
 const issued = new WeakSet<PooledArray>();
 
 /** A typed array of this kind and length, reused when one was given back; its contents are arbitrary. */
 export function takeBuffer(kind: PooledConstructor, length: number): PooledArray {
-  const buffer = free.get(kind)?.get(length)?.pop() ?? new kind(length);
+  const pooled = free.get(kind)?.get(length)?.pop();
+  if (pooled) pooledBytes -= pooled.byteLength;
+  const buffer = pooled ?? new kind(length);
   issued.add(buffer);
   return buffer;
 }
@@ -34,11 +39,16 @@ export function releaseTensorBuffers(tensors: Record<string, ort.Tensor>): void 
     const data = tensor.data as PooledArray;
     if (!issued.has(data)) continue;
     issued.delete(data);
+    // A buffer transferred to a worker is detached (length 0) and cannot be reused.
+    if (data.length === 0 || pooledBytes + data.byteLength > maxPooledBytes) continue;
     const kind = data.constructor as PooledConstructor;
     const byLength = free.get(kind) ?? new Map<number, PooledArray[]>();
     free.set(kind, byLength);
     const list = byLength.get(data.length) ?? [];
-    if (list.length < maxPerKey) list.push(data);
+    if (list.length < maxPerKey) {
+      list.push(data);
+      pooledBytes += data.byteLength;
+    }
     byLength.set(data.length, list);
   }
 }
