@@ -44,6 +44,21 @@ test("max_length from gpux.yml truncates long texts", async () => {
   await model.dispose();
 });
 
+test("padding: max_length pads every text to max_length, with the same answers", async () => {
+  const model = await loadModel(writeSumIdsModel(tempDir(), "  max_length: 16\n  padding: max_length\n"));
+  const calls: TensorMap[] = [];
+  const run = model.runFeeds.bind(model);
+  model.runFeeds = async (feeds, names) => {
+    calls.push(feeds);
+    return run(feeds, names);
+  };
+  const padded = (await model.predict({ text: "short", top_k: 1 })) as Answer[];
+  assert.equal(calls[0]?.input_ids?.dims[1], 16);
+  const plain = await loadModel(writeSumIdsModel(tempDir()));
+  assert.deepEqual(padded, await plain.predict({ text: "short", top_k: 1 }));
+  await Promise.all([model.dispose(), plain.dispose()]);
+});
+
 test("gpux run --text uses the model's pipeline", async () => {
   const dir = writeSumIdsModel(tempDir());
   const result = await runCli(["run", dir, "--text", "hello world", "--json"]);

@@ -31,7 +31,19 @@ function intTensor(dtype: string, data: number[], dims: number[], name: string):
 }
 
 /**
- * Feeds for a batch of encodings: padded to the longest with the tokenizer's pad id (or to `padTo`),
+ * The length every row is padded to at least: max_length when gpux.yml says `padding: max_length`, or the
+ * model's own sequence length when it is fixed; otherwise none (pad to the longest item only).
+ */
+function minimumLength(context: PipelineContext, tokenizer: TextTokenizer): number {
+  const fixed = context.inputs.find((input) => input.name === "input_ids")?.shape?.[1];
+  if (typeof fixed === "number" && fixed > 0) return fixed;
+  if (context.config.preprocessing?.padding === "max_length") return maxLengthFor(context, tokenizer) ?? 0;
+  return 0;
+}
+
+/**
+ * Feeds for a batch of encodings: padded to the longest with the tokenizer's pad id (or to `padTo`, or to
+ * max_length with `padding: max_length`),
  * token_type_ids only when the model has that input.
  */
 export function textFeeds<State>(
@@ -49,7 +61,11 @@ export function textFeeds<State>(
       { hint: "Send raw tensors named after the model's inputs, or fix `task:` in gpux.yml." },
     );
   }
-  const length = Math.max(padTo ?? 0, ...encodings.map((encoding) => encoding.ids.length));
+  const length = Math.max(
+    padTo ?? 0,
+    minimumLength(context, tokenizer),
+    ...encodings.map((encoding) => encoding.ids.length),
+  );
   const size = encodings.length * length;
   const columns: Record<(typeof textInputs)[number], number[]> = {
     input_ids: new Array(size).fill(tokenizer.padId),
