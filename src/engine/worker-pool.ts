@@ -1,11 +1,11 @@
 import { Worker } from "node:worker_threads";
 import type { TensorMap } from "../pipeline/pipeline.js";
-import type { ProviderAttempt } from "../runtime/create-session.js";
-import type { TensorSpec } from "../runtime/tensor-spec.js";
 import { log } from "../util/log.js";
 import { RemoteError } from "./serving-errors.js";
 import { fromWire, toWire } from "./wire-tensor.js";
-import type { FromWorker, WorkerInit } from "./worker-protocol.js";
+import type { FromWorker, WorkerInit, WorkerReady } from "./worker-protocol.js";
+
+export type { WorkerReady };
 
 // Under tsx (tests, bench) this file is .ts and so is its sibling: the worker then loads it through tsx's
 // API, because Node 20 does not carry the main thread's `--import tsx` loader hooks into workers.
@@ -17,16 +17,6 @@ const workerEntry: [string | URL, { eval?: boolean }] = fromSource
       { eval: true },
     ]
   : [workerUrl, {}];
-
-/** What the first worker reports once its session is open and warmed up. */
-export interface WorkerReady {
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-  provider: string;
-  attempts: ProviderAttempt[];
-  warmupMs: number;
-  warmupError?: string;
-}
 
 export interface RunResult {
   outputs: TensorMap;

@@ -22,16 +22,18 @@ export interface WireError {
   status: number;
 }
 
+/** What a worker reports once its session is open and warmed up. */
+export interface WorkerReady {
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  provider: string;
+  attempts: ProviderAttempt[];
+  warmupMs: number;
+  warmupError?: string;
+}
+
 export type FromWorker =
-  | {
-      kind: "ready";
-      inputs: TensorSpec[];
-      outputs: TensorSpec[];
-      provider: string;
-      attempts: ProviderAttempt[];
-      warmupMs: number;
-      warmupError?: string;
-    }
+  | ({ kind: "ready" } & WorkerReady)
   | { kind: "load-error"; error: WireError }
   | { kind: "result"; id: number; outputs: WireTensorMap; computeMs: number }
   | { kind: "error"; id: number; error: WireError };

@@ -6,7 +6,8 @@ import type * as ort from "onnxruntime-node";
  * external memory); reusing them keeps `gpux run --benchmark` and single requests at the plain loop's speed.
  * Only buffers that `takeBuffer` gave out are ever taken back.
  */
-type PooledArray =
+/** The typed arrays the pool hands out (every numeric dtype but the 64-bit integers). */
+export type PooledArray =
   | Float32Array
   | Float64Array
   | Int8Array

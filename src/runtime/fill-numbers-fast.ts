@@ -1,15 +1,5 @@
-import { takeBuffer } from "./buffer-pool.js";
+import { type PooledArray as NumberArray, takeBuffer } from "./buffer-pool.js";
 import type { DtypeInfo } from "./dtypes.js";
-
-type NumberArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array;
 
 /** Integer bounds of the row being filled; `undefined` for floats. */
 interface Bounds {
