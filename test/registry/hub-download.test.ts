@@ -62,6 +62,26 @@ test("a dropped connection resumes with a Range request: bytes served stay under
   assert.ok(served >= size);
 });
 
+test("a stalled connection is cut after HF_HUB_DOWNLOAD_TIMEOUT and resumed where it stopped", {
+  timeout: 30_000,
+}, async () => {
+  const cache = tempDir();
+  hub.resetStats();
+  const size = (big.files["onnx/model.onnx_data"] as Uint8Array).length;
+  hub.faults.stallAfter = { file: "onnx/model.onnx_data", bytes: Math.floor(size / 3) };
+  process.env.HF_HUB_DOWNLOAD_TIMEOUT = "0.3";
+  try {
+    const pulled = await pull(cache, "org/Big");
+    const blob = sha256(big.files["onnx/model.onnx_data"] as Uint8Array);
+    assert.equal(pulled.files.find((f) => f.path === "onnx/model.onnx_data")?.sha256, blob);
+  } finally {
+    delete process.env.HF_HUB_DOWNLOAD_TIMEOUT;
+  }
+  const served = hub.stats.bytesByFile.get("org/Big/onnx/model.onnx_data") ?? 0;
+  assert.equal(hub.stats.downloads.get("org/Big/onnx/model.onnx_data"), 2);
+  assert.ok(served < size + 64 * 1024, `served ${served} for a ${size}-byte file`);
+});
+
 test("a corrupted byte is detected and the file fetched again", async () => {
   const cache = tempDir();
   hub.resetStats();
