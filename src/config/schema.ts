@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDtype } from "../runtime/dtypes.js";
-import { parseProviderName } from "../runtime/providers.js";
+import { parseProviderName } from "../runtime/provider-names.js";
 
 /**
  * gpux.yml, as the earlier Python gpux accepted it plus what gpux adds. Objects are strict so that

@@ -7,7 +7,7 @@ import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.
 import { selectPipeline } from "../pipeline/select-pipeline.js";
 import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
 import { type CreateSessionOptions, createSession, type ProviderAttempt } from "../runtime/create-session.js";
-import type { ProviderName } from "../runtime/providers.js";
+import type { ProviderName } from "../runtime/provider-names.js";
 import { sessionSpecs } from "../runtime/session-io.js";
 import type { TensorSpec } from "../runtime/tensor-spec.js";
 import { errorMessage, RuntimeFailure } from "../util/errors.js";

@@ -2,7 +2,8 @@ import { statSync } from "node:fs";
 import * as ort from "onnxruntime-node";
 import { errorMessage, NotFoundError, RuntimeFailure, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
-import { listProviders, type ProviderName, parseProviderName, providerPreference } from "./providers.js";
+import { type ProviderName, parseProviderName, providerPreference } from "./provider-names.js";
+import { listProviders } from "./providers.js";
 
 export interface CreateSessionOptions {
   /** `auto` (default) walks the fallback chain; a name forces that provider. */

@@ -2,26 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
-
-/** Execution providers gpux knows by name, in the order `auto` tries them. */
-export const providerPreference = ["tensorrt", "cuda", "dml", "coreml", "webgpu", "cpu"] as const;
-export type ProviderName = (typeof providerPreference)[number];
-
-/** Names users may type, mapped to gpux's provider names. */
-const aliases: Record<string, ProviderName | "rocm" | "openvino"> = {
-  tensorrt: "tensorrt",
-  trt: "tensorrt",
-  cuda: "cuda",
-  gpu: "cuda",
-  dml: "dml",
-  directml: "dml",
-  coreml: "coreml",
-  webgpu: "webgpu",
-  cpu: "cpu",
-  rocm: "rocm",
-  migraphx: "rocm",
-  openvino: "openvino",
-};
+import { type ProviderName, providerPreference } from "./provider-names.js";
 
 export interface ProviderStatus {
   name: ProviderName | "rocm" | "openvino";
@@ -94,11 +75,4 @@ export function listProviders(): ProviderStatus[] {
     },
   );
   return statuses;
-}
-
-/** Normalise a provider name from a flag or gpux.yml; undefined for names gpux does not know. */
-export function parseProviderName(name: string): ProviderName | "rocm" | "openvino" | "auto" | undefined {
-  const lower = name.toLowerCase().replace(/executionprovider$/, "");
-  if (lower === "auto") return "auto";
-  return aliases[lower];
 }
