@@ -23,6 +23,9 @@ def main():
 
                 # before importing the converter: its modules import torch / tensorflow at the top
                 require(framework)
+                # transformers imports scikit-learn (~2 s) when it is installed, for generation features an
+                # export never uses; hide it from this process.
+                sys.modules.setdefault("sklearn", None)
             if framework == "pytorch":
                 from .convert_pytorch import convert_pytorch
 

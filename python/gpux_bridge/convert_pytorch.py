@@ -2,7 +2,7 @@
 
 import os
 
-from .protocol import BridgeError, emit
+from .protocol import BridgeError, emit, progress
 from .pytorch_export import example_inputs, export
 from .requirements import tool_versions
 from .validate import optimize, validate_torch
@@ -16,24 +16,33 @@ def convert_pytorch(request):
     model_dir, out_dir = request["model_dir"], request["out_dir"]
     task, opset, atol = request["task"], int(request["opset"]), float(request["atol"])
     onnx_path = os.path.join(out_dir, "model.onnx")
-    try:
-        wrapper, input_names, output_names = export(model_dir, onnx_path, task, opset)
-    except BridgeError:
-        raise
-    except Exception as error:  # the exporter's own failures: name them, gpux exits non-zero
-        raise BridgeError("export_failed", f"torch.onnx.export failed: {str(error).strip().splitlines()[0]}",
-                          hint="Try another --opset, or run with --verbose for the exporter's log.") from error
+    def run_export(fast, model=None):
+        try:
+            return export(model_dir, onnx_path, task, opset, fast=fast, model=model)
+        except BridgeError:
+            raise
+        except Exception as error:  # the exporter's own failures: name them, gpux exits non-zero
+            raise BridgeError("export_failed", f"torch.onnx.export failed: {str(error).strip().splitlines()[0]}",
+                              hint="Try another --opset, or run with --verbose for the exporter's log.") from error
+
+    wrapper, input_names, output_names = run_export(fast=True)
 
     def make_inputs(batch, length, seed):
         return example_inputs(wrapper.model, task, batch, length, seed)
 
+    validation = validate_torch(wrapper, onnx_path, task, atol, make_inputs)
+    if not validation["passed"]:
+        # The fast export skips whole-graph shape inference; before failing, rule it out as the cause.
+        progress("export", "validation failed; exporting again with full shape inference")
+        wrapper, input_names, output_names = run_export(fast=False, model=wrapper.model)
+        validation = validate_torch(wrapper, onnx_path, task, atol, make_inputs)
     result = {
         "onnx": "model.onnx",
         "task": task,
         "opset": opset,
         "inputs": input_names,
         "outputs": output_names,
-        "validation": validate_torch(wrapper, onnx_path, task, atol, make_inputs),
+        "validation": validation,
         "tools": tool_versions("pytorch"),
     }
     if result["validation"]["passed"] and request.get("optimize"):

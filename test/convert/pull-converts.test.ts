@@ -83,6 +83,8 @@ for (const name of tinyRepoNames) {
     const manifest = JSON.parse(readFileSync(join(result.path, "manifest.json"), "utf8"));
     assert.equal(manifest.conversion.converter, "pytorch");
     assert.equal(manifest.conversion.validation.passed, true);
+    // the fast export (whole-graph shape inference skipped) worked without its fallback
+    assert.doesNotMatch(pulled.stdout + pulled.stderr, /fast export failed|exporting again/);
     for (const diff of Object.values(manifest.conversion.validation.maxAbsDiff))
       assert.ok((diff as number) <= 1e-4);
 
