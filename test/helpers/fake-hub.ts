@@ -57,8 +57,11 @@ export interface Faults {
   stallAfter?: { file: string; bytes: number };
   /** Flip the byte at `offset` of `file` in the next `times` responses (default 1). */
   corrupt?: { file: string; offset: number; times?: number };
-  /** Answer the next `times` requests whose path includes `pathIncludes` (default all) with this status. */
-  fail?: { status: number; times: number; html?: boolean; pathIncludes?: string };
+  /**
+   * Answer the next `times` requests whose path includes `pathIncludes` (default all) with this status, and a
+   * Retry-After header when `retryAfter` is set.
+   */
+  fail?: { status: number; times: number; html?: boolean; pathIncludes?: string; retryAfter?: string };
   /** Answer API requests with a 200 HTML page (a captive portal, a wrong HF_ENDPOINT). */
   htmlApi?: boolean;
 }
@@ -296,9 +299,10 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     const fail = faults.fail;
     if (fail && fail.times > 0 && (!fail.pathIncludes || url.pathname.includes(fail.pathIncludes))) {
       fail.times--;
+      if (fail.retryAfter !== undefined) res.setHeader("retry-after", fail.retryAfter);
       if (fail.html)
         res.writeHead(fail.status, { "content-type": "text/html" }).end("<html><h1>Bad gateway</h1></html>");
-      else json(res, fail.status, { error: "Internal Error" });
+      else json(res, fail.status, { error: fail.status === 429 ? "Too Many Requests" : "Internal Error" });
       return;
     }
     const segments = url.pathname.split("/").slice(1);
