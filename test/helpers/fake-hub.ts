@@ -11,8 +11,8 @@
  * Endpoints: GET /api/models/{id}[/revision/{rev}] (id, sha, pipeline_tag, private, gated, cardData, siblings),
  * GET /api/models/{id}/tree/{rev}[/path]?recursive= (type, path, size, oid, lfs {oid, size}),
  * HEAD/GET /{id}/resolve/{rev}/{file} with X-Repo-Commit, ETag (git oid, or sha256 for LFS), X-Linked-Etag,
- * X-Linked-Size, Accept-Ranges and Range → 206; LFS files redirect (302) to /__cdn/… on the same server as the
- * Hub redirects to its CDN. Repo ids are matched case-insensitively and answered in their canonical spelling.
+ * X-Linked-Size, Accept-Ranges and Range → 206; LFS files redirect (302) to /__cdn/… on the same server (or on
+ * `cdnOrigin`) as the Hub redirects to its CDN. Repo ids are matched case-insensitively and answered in their canonical spelling.
  * Errors: JSON `{"error"}` with X-Error-Code (RepoNotFound, RevisionNotFound, GatedRepo) and 401/403/404.
  * Repo builders (ONNX with variants and external data, safetensors, from a folder) are in fake-hub-repos.ts.
  */
@@ -75,6 +75,8 @@ export interface FakeHubStats {
   downloads: Map<string, number>;
   /** Every request as `METHOD path`. */
   requests: string[];
+  /** The requests (`METHOD path`) that carried an Authorization header. */
+  withAuthorization: string[];
 }
 
 export interface FakeHub {
@@ -95,6 +97,11 @@ export interface FakeHubOptions {
   token?: string;
   /** Redirect LFS downloads to a CDN path, as the Hub does. Default true. */
   redirectLfs?: boolean;
+  /**
+   * Origin (`http://127.0.0.1:port`) the LFS redirects point at, as the Hub's point at its CDN's host: a test
+   * server there can record what arrives and forward `/__cdn/…` back here. Default this server.
+   */
+  cdnOrigin?: string;
 }
 
 interface Built {
@@ -129,7 +136,13 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const token = options.token ?? "hf_fake_token";
   const repos = new Map<string, Built>();
   const faults: Faults = {};
-  const stats: FakeHubStats = { bytesServed: 0, bytesByFile: new Map(), downloads: new Map(), requests: [] };
+  const stats: FakeHubStats = {
+    bytesServed: 0,
+    bytesByFile: new Map(),
+    downloads: new Map(),
+    requests: [],
+    withAuthorization: [],
+  };
   const addRepo = (repo: FakeRepo) => repos.set(repo.id.toLowerCase(), build(repo));
   for (const repo of options.repos ?? []) addRepo(repo);
 
@@ -296,6 +309,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     stats.requests.push(`${req.method} ${url.pathname}`);
+    if (req.headers.authorization) stats.withAuthorization.push(`${req.method} ${url.pathname}`);
     const fail = faults.fail;
     if (fail && fail.times > 0 && (!fail.pathIncludes || url.pathname.includes(fail.pathIncludes))) {
       fail.times--;
@@ -345,7 +359,8 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       headers["x-linked-size"] = String(entry.content.length);
       if (options.redirectLfs !== false) {
         const { port } = server.address() as AddressInfo;
-        const location = `http://127.0.0.1:${port}/__cdn/${encodeURIComponent(built.repo.id)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+        const origin = options.cdnOrigin ?? `http://127.0.0.1:${port}`;
+        const location = `${origin}/__cdn/${encodeURIComponent(built.repo.id)}/${file.split("/").map(encodeURIComponent).join("/")}`;
         res.writeHead(302, { ...headers, location, "content-length": "0" }).end();
         return;
       }
@@ -364,6 +379,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       stats.bytesByFile.clear();
       stats.downloads.clear();
       stats.requests.length = 0;
+      stats.withAuthorization.length = 0;
     },
     addRepo,
     commitOf(id) {
