@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { GpuxError, RuntimeFailure } from "../../util/errors.js";
 import { log } from "../../util/log.js";
 import { type HttpGetOptions, httpGet } from "./http-get.js";
-import { retryDelayMs } from "./retry-delay.js";
+import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
 
 export interface ExpectedContent {
   size: number;
@@ -98,8 +98,8 @@ export async function downloadBlob(
 ): Promise<{ sha256: string; fetched: number }> {
   const { expected, dest } = options;
   const partial = `${dest}.incomplete`;
-  const maxAttempts = options.attempts ?? Number(process.env.GPUX_HUB_RETRIES ?? 4);
-  const backoffMs = options.backoffMs ?? Number(process.env.GPUX_HUB_BACKOFF_MS ?? 300);
+  const maxAttempts = options.attempts ?? hubAttempts();
+  const backoffMs = options.backoffMs ?? hubBackoffMs();
   await mkdir(dirname(dest), { recursive: true });
   let fetched = 0;
   for (let fullTry = 1; ; fullTry++) {

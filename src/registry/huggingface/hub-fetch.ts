@@ -1,6 +1,6 @@
 import { log } from "../../util/log.js";
 import { hubUnreachable } from "./hub-errors.js";
-import { retryDelayMs } from "./retry-delay.js";
+import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
 
 export interface HubFetchOptions {
   endpoint: string;
@@ -23,10 +23,10 @@ const retryable = (status: number) => status === 429 || status >= 500;
  * Retry-After header asks for. The last answer (or a clear "cannot reach" error) is returned.
  */
 export function createHubFetch(options: HubFetchOptions): typeof fetch {
-  const attempts = options.attempts ?? Number(process.env.GPUX_HUB_RETRIES ?? 4);
-  const backoff = options.backoffMs ?? Number(process.env.GPUX_HUB_BACKOFF_MS ?? 300);
   const origin = new URL(options.endpoint).origin;
   return async (input, init = {}) => {
+    const attempts = options.attempts ?? hubAttempts();
+    const backoff = options.backoffMs ?? hubBackoffMs();
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     const headers = new Headers(init.headers);
     if (options.token && new URL(url).origin === origin)

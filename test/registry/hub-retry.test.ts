@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { downloadBlob } from "../../src/registry/huggingface/download-blob.js";
 import { createHubFetch } from "../../src/registry/huggingface/hub-fetch.js";
-import { retryAfterMs, retryDelayMs } from "../../src/registry/huggingface/retry-delay.js";
+import { retryAfterMs, retryDelayMs } from "../../src/registry/huggingface/hub-retry.js";
 import { runCli } from "../helpers/cli.js";
 import { startFakeHub } from "../helpers/fake-hub.js";
 import { onnxRepo } from "../helpers/fake-hub-repos.js";
@@ -111,4 +111,19 @@ test("Retry-After values: seconds or an HTTP date, capped at 60 s; anything else
   assert.equal(retryDelayMs(3, { backoffMs: 100 }), 400);
   assert.equal(retryDelayMs(3, { backoffMs: 100, retryAfter: "1" }), 1000);
   assert.equal(retryDelayMs(1, { backoffMs: 100, retryAfter: "120", maxRetryAfterMs: 30_000 }), 30_000);
+});
+
+test("GPUX_HUB_RETRIES or GPUX_HUB_BACKOFF_MS that is not a whole number: exit 1 naming it", async () => {
+  const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+    [{ GPUX_HUB_RETRIES: "0" }, /GPUX_HUB_RETRIES must be an integer ≥ 1, got '0'/],
+    [{ GPUX_HUB_RETRIES: "many" }, /GPUX_HUB_RETRIES must be an integer ≥ 1, got 'many'/],
+    [{ GPUX_HUB_BACKOFF_MS: "-1" }, /GPUX_HUB_BACKOFF_MS must be an integer ≥ 0, got '-1'/],
+  ];
+  for (const [extra, message] of cases) {
+    const home = tempDir();
+    const result = await runCli(["pull", "org/Limited"], { env: { ...env(home), ...extra } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, message);
+    assert.deepEqual(registered(home), []);
+  }
 });
