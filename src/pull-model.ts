@@ -157,12 +157,14 @@ async function writeEntryFiles(
   },
 ): Promise<Manifest> {
   const name = remote.ref.repoId;
+  // --task decides the head the converter exported, so it decides gpux.yml's task too
+  const chosen = entry.conversion.taskSource === "--task" ? entry.conversion.task : undefined;
   const { config, yaml } = await generateConfig({
     name,
     dir: entry.temp,
     model: entry.model,
     files: files.map((f) => f.path),
-    pipelineTag: remote.pipelineTag,
+    pipelineTag: chosen ?? remote.pipelineTag,
     metadata: {
       registry: registry.name,
       repo: remote.repoId,

@@ -50,6 +50,17 @@ function asExportTask(name: string): ExportTask | undefined {
   return pipelineTagAliases[name];
 }
 
+/** A --task value as the export task it names (aliases such as `ner` included); a UserError otherwise. */
+export function parseExportTask(name: string): ExportTask {
+  const task = asExportTask(name);
+  if (!task) {
+    throw new UserError(`--task '${name}' cannot be exported.`, {
+      hint: `Use one of: ${exportTasks.join(", ")}.`,
+    });
+  }
+  return task;
+}
+
 /** config.json of a transformers checkpoint, with a clear error when it is absent or broken. */
 export async function readTransformersConfig(snapshot: Snapshot): Promise<TransformersConfig> {
   const where = snapshot.repoId ?? snapshot.dir;
@@ -73,15 +84,7 @@ export function detectTask(
   snapshot: Snapshot,
   explicit: string | undefined,
 ): DetectedTask {
-  if (explicit !== undefined) {
-    const task = asExportTask(explicit);
-    if (!task) {
-      throw new UserError(`--task '${explicit}' cannot be exported.`, {
-        hint: `Use one of: ${exportTasks.join(", ")}.`,
-      });
-    }
-    return { task, source: "--task" };
-  }
+  if (explicit !== undefined) return { task: parseExportTask(explicit), source: "--task" };
   if (snapshot.pipelineTag) {
     const task = asExportTask(snapshot.pipelineTag);
     if (task) return { task, source: "pipeline_tag" };

@@ -11,8 +11,8 @@
  * Endpoints: GET /api/models/{id}[/revision/{rev}] (id, sha, pipeline_tag, private, gated, cardData, siblings),
  * GET /api/models/{id}/tree/{rev}[/path]?recursive= (type, path, size, oid, lfs {oid, size}),
  * HEAD/GET /{id}/resolve/{rev}/{file} with X-Repo-Commit, ETag (git oid, or sha256 for LFS), X-Linked-Etag,
- * X-Linked-Size, Accept-Ranges and Range → 206; LFS files redirect (302) to /__cdn/… on the same server as the
- * Hub redirects to its CDN. Repo ids are matched case-insensitively and answered in their canonical spelling.
+ * X-Linked-Size, Accept-Ranges and Range → 206; LFS files redirect (302) to /__cdn/… on the same server (or on
+ * `cdnOrigin`) as the Hub redirects to its CDN. Repo ids are matched case-insensitively and answered in their canonical spelling.
  * Errors: JSON `{"error"}` with X-Error-Code (RepoNotFound, RevisionNotFound, GatedRepo) and 401/403/404.
  * Repo builders (ONNX with variants and external data, safetensors, from a folder) are in fake-hub-repos.ts.
  */
@@ -57,8 +57,11 @@ export interface Faults {
   stallAfter?: { file: string; bytes: number };
   /** Flip the byte at `offset` of `file` in the next `times` responses (default 1). */
   corrupt?: { file: string; offset: number; times?: number };
-  /** Answer the next `times` requests whose path includes `pathIncludes` (default all) with this status. */
-  fail?: { status: number; times: number; html?: boolean; pathIncludes?: string };
+  /**
+   * Answer the next `times` requests whose path includes `pathIncludes` (default all) with this status, and a
+   * Retry-After header when `retryAfter` is set.
+   */
+  fail?: { status: number; times: number; html?: boolean; pathIncludes?: string; retryAfter?: string };
   /** Answer API requests with a 200 HTML page (a captive portal, a wrong HF_ENDPOINT). */
   htmlApi?: boolean;
 }
@@ -72,6 +75,8 @@ export interface FakeHubStats {
   downloads: Map<string, number>;
   /** Every request as `METHOD path`. */
   requests: string[];
+  /** The requests (`METHOD path`) that carried an Authorization header. */
+  withAuthorization: string[];
 }
 
 export interface FakeHub {
@@ -92,6 +97,11 @@ export interface FakeHubOptions {
   token?: string;
   /** Redirect LFS downloads to a CDN path, as the Hub does. Default true. */
   redirectLfs?: boolean;
+  /**
+   * Origin (`http://127.0.0.1:port`) the LFS redirects point at, as the Hub's point at its CDN's host: a test
+   * server there can record what arrives and forward `/__cdn/…` back here. Default this server.
+   */
+  cdnOrigin?: string;
 }
 
 interface Built {
@@ -126,7 +136,13 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const token = options.token ?? "hf_fake_token";
   const repos = new Map<string, Built>();
   const faults: Faults = {};
-  const stats: FakeHubStats = { bytesServed: 0, bytesByFile: new Map(), downloads: new Map(), requests: [] };
+  const stats: FakeHubStats = {
+    bytesServed: 0,
+    bytesByFile: new Map(),
+    downloads: new Map(),
+    requests: [],
+    withAuthorization: [],
+  };
   const addRepo = (repo: FakeRepo) => repos.set(repo.id.toLowerCase(), build(repo));
   for (const repo of options.repos ?? []) addRepo(repo);
 
@@ -293,12 +309,14 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     stats.requests.push(`${req.method} ${url.pathname}`);
+    if (req.headers.authorization) stats.withAuthorization.push(`${req.method} ${url.pathname}`);
     const fail = faults.fail;
     if (fail && fail.times > 0 && (!fail.pathIncludes || url.pathname.includes(fail.pathIncludes))) {
       fail.times--;
+      if (fail.retryAfter !== undefined) res.setHeader("retry-after", fail.retryAfter);
       if (fail.html)
         res.writeHead(fail.status, { "content-type": "text/html" }).end("<html><h1>Bad gateway</h1></html>");
-      else json(res, fail.status, { error: "Internal Error" });
+      else json(res, fail.status, { error: fail.status === 429 ? "Too Many Requests" : "Internal Error" });
       return;
     }
     const segments = url.pathname.split("/").slice(1);
@@ -341,7 +359,8 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       headers["x-linked-size"] = String(entry.content.length);
       if (options.redirectLfs !== false) {
         const { port } = server.address() as AddressInfo;
-        const location = `http://127.0.0.1:${port}/__cdn/${encodeURIComponent(built.repo.id)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+        const origin = options.cdnOrigin ?? `http://127.0.0.1:${port}`;
+        const location = `${origin}/__cdn/${encodeURIComponent(built.repo.id)}/${file.split("/").map(encodeURIComponent).join("/")}`;
         res.writeHead(302, { ...headers, location, "content-length": "0" }).end();
         return;
       }
@@ -360,6 +379,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       stats.bytesByFile.clear();
       stats.downloads.clear();
       stats.requests.length = 0;
+      stats.withAuthorization.length = 0;
     },
     addRepo,
     commitOf(id) {

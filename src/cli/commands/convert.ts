@@ -12,27 +12,13 @@ import { selectConverter } from "../../convert/select-converter.js";
 import { pullModel } from "../../pull-model.js";
 import { findStoreEntries } from "../../store/find-in-store.js";
 import { NotFoundError, UserError } from "../../util/errors.js";
+import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { progressLines } from "../progress-lines.js";
 import { runAction } from "../run-action.js";
 
-interface ConvertCommandOptions {
-  task?: string;
-  opset?: string;
-  atol?: string;
-  optimize?: boolean;
+interface ConvertCommandOptions extends ConvertFlags {
   output?: string;
   json?: boolean;
-}
-
-function parseNumber(value: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new UserError(
-      `${flag} must be a${integer ? "n integer" : " non-negative number"}, got '${value}'.`,
-    );
-  }
-  return n;
 }
 
 function figuresLine(label: string, figures: ValidationFigures): string {
@@ -82,10 +68,7 @@ async function convertPulled(ref: string, settings: ConvertOptions): Promise<Con
 
 async function convert(source: string, options: ConvertCommandOptions): Promise<void> {
   const settings: ConvertOptions = {
-    task: options.task,
-    opset: parseNumber(options.opset, "--opset", true),
-    atol: parseNumber(options.atol, "--atol", false),
-    optimize: options.optimize,
+    ...parseConvertFlags(options),
     progress: options.json ? undefined : progressLines("convert"),
   };
   const dir = resolve(source);
@@ -106,14 +89,11 @@ async function convert(source: string, options: ConvertCommandOptions): Promise<
 }
 
 export function registerConvertCommand(program: Command): void {
-  program
+  const command = program
     .command("convert")
     .description("Convert a PyTorch or TensorFlow checkpoint to ONNX and check it computes the same thing")
-    .argument("<source>", "checkpoint folder (config.json + weights), or a pulled model (org/name)")
-    .option("--task <task>", "task head to export (default: pipeline_tag, then config.json architectures)")
-    .option("--opset <n>", "ONNX opset (default: chosen per model family)")
-    .option("--atol <x>", "largest accepted difference from the source framework (default: 1e-4)")
-    .option("--optimize", "also save ONNX Runtime's optimised graph (validated again)")
+    .argument("<source>", "checkpoint folder (config.json + weights), or a pulled model (org/name)");
+  addConvertFlags(command)
     .option("-o, --output <dir>", "folder sources: where to write model.onnx (default: <source>/.gpux/onnx)")
     .option("--json", "machine-readable output (see docs/reference/cli.md)")
     .action(runAction(convert));

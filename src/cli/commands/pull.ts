@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { pullModel } from "../../pull-model.js";
+import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { formatBytes } from "../format-bytes.js";
 import { formatTable } from "../format-table.js";
 import { createProgressRenderer } from "../progress-renderer.js";
 import { runAction } from "../run-action.js";
 
-interface PullFlags {
+interface PullFlags extends ConvertFlags {
   registry?: string;
   revision?: string;
   variant?: string;
@@ -20,11 +21,13 @@ interface PullFlags {
 }
 
 async function pull(ref: string, flags: PullFlags): Promise<void> {
+  const { task, opset, atol, optimize, ...pullFlags } = flags;
+  const convert = parseConvertFlags({ task, opset, atol, optimize });
   const progress = createProgressRenderer({ json: flags.json });
   const started = Date.now();
   let result: Awaited<ReturnType<typeof pullModel>>;
   try {
-    result = await pullModel(ref, { ...flags, progress });
+    result = await pullModel(ref, { ...pullFlags, convert, progress });
   } finally {
     progress.stop();
   }
@@ -76,7 +79,7 @@ async function pull(ref: string, flags: PullFlags): Promise<void> {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerPullCommand(program: Command): void {
-  program
+  const command = program
     .command("pull")
     .description("Download a model from a registry (the Hugging Face Hub) into the local store")
     .argument("<model>", "org/name, org/name@revision, hf:org/name, or a single name such as gpt2")
@@ -88,7 +91,8 @@ export function registerPullCommand(program: Command): void {
     .option("--offline", "use only the local cache (also HF_HUB_OFFLINE=1)")
     .option("--include <glob>", "also fetch repo files matching this glob (repeatable)", collect)
     .option("--exclude <glob>", "never fetch repo files matching this glob (repeatable)", collect)
-    .option("--dry-run", "list the files that would be fetched, with sizes; fetch nothing")
+    .option("--dry-run", "list the files that would be fetched, with sizes; fetch nothing");
+  addConvertFlags(command, "when converting: ")
     .option(
       "--cache-dir <dir>",
       "Hugging Face cache folder (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)",

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { GpuxError, RuntimeFailure } from "../../util/errors.js";
 import { log } from "../../util/log.js";
 import { type HttpGetOptions, httpGet } from "./http-get.js";
+import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
 
 export interface ExpectedContent {
   size: number;
@@ -27,6 +28,10 @@ export interface DownloadBlobOptions {
   label: string;
   /** Attempts without progress before giving up. Default 4 (GPUX_HUB_RETRIES). */
   attempts?: number;
+  /** First backoff delay in ms, doubled each retry. Default 300 (GPUX_HUB_BACKOFF_MS). */
+  backoffMs?: number;
+  /** Cap on the wait a Retry-After header (on a 429 or 5xx) may ask for, in ms. Default 60 000. */
+  maxRetryAfterMs?: number;
   /** Maps a non-OK answer to a gpux error. */
   httpError: (status: number, errorCode?: string) => Error;
 }
@@ -69,7 +74,16 @@ export async function verifyFile(
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const backoffMs = Number(process.env.GPUX_HUB_BACKOFF_MS ?? 300);
+
+/** A 429 or 5xx answer worth another try, with the wait the server asked for. */
+class RetryableAnswer extends Error {
+  constructor(
+    status: number,
+    readonly retryAfter: string | undefined,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
 /** Chunks (about 64 KiB each) received but not yet written, at most. */
 const maxQueued = 16;
 
@@ -84,7 +98,8 @@ export async function downloadBlob(
 ): Promise<{ sha256: string; fetched: number }> {
   const { expected, dest } = options;
   const partial = `${dest}.incomplete`;
-  const maxAttempts = options.attempts ?? Number(process.env.GPUX_HUB_RETRIES ?? 4);
+  const maxAttempts = options.attempts ?? hubAttempts();
+  const backoffMs = options.backoffMs ?? hubBackoffMs();
   await mkdir(dirname(dest), { recursive: true });
   let fetched = 0;
   for (let fullTry = 1; ; fullTry++) {
@@ -114,7 +129,9 @@ export async function downloadBlob(
         if (status < 200 || status >= 300) {
           response.resume();
           const retry = (status === 429 || status >= 500) && failures + 1 < maxAttempts;
-          if (retry) throw new Error(`HTTP ${status}`);
+          if (retry) {
+            throw new RetryableAnswer(status, response.headers["retry-after"]);
+          }
           throw options.httpError(status, String(response.headers["x-error-code"] ?? "") || undefined);
         }
         if (offset > 0 && status !== 206) {
@@ -167,7 +184,13 @@ export async function downloadBlob(
           });
         }
         log.debug(`${options.label}: ${error.message}; resuming at byte ${offset}`);
-        await sleep(backoffMs * 2 ** (failures - 1));
+        await sleep(
+          retryDelayMs(failures, {
+            backoffMs,
+            retryAfter: error instanceof RetryableAnswer ? error.retryAfter : undefined,
+            maxRetryAfterMs: options.maxRetryAfterMs,
+          }),
+        );
       }
     }
     const sha256 = digests.sha256.digest("hex");

@@ -45,6 +45,14 @@ export function hubHttpError(
       },
     );
   }
+  if (status === 429) {
+    return new RuntimeFailure(
+      `The Hub at ${context.endpoint} rate-limited the requests for ${what} (HTTP 429), and kept doing so after every retry.`,
+      {
+        hint: `Try again later: a new pull resumes where this one stopped${context.hasToken ? "" : "; requests with a token (--token or HF_TOKEN) get higher limits"}. GPUX_HUB_RETRIES sets the attempts.`,
+      },
+    );
+  }
   return new RuntimeFailure(`The Hub at ${context.endpoint} answered HTTP ${status} for ${what}.`, {
     hint: "The Hub or the mirror in HF_ENDPOINT is failing; try again later.",
   });

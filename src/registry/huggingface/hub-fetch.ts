@@ -1,5 +1,6 @@
 import { log } from "../../util/log.js";
 import { hubUnreachable } from "./hub-errors.js";
+import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
 
 export interface HubFetchOptions {
   endpoint: string;
@@ -8,6 +9,8 @@ export interface HubFetchOptions {
   attempts?: number;
   /** First backoff delay in ms, doubled each retry. Default 300 (GPUX_HUB_BACKOFF_MS). */
   backoffMs?: number;
+  /** Cap on the wait a Retry-After header (on a 429 or 5xx) may ask for, in ms. Default 60 000. */
+  maxRetryAfterMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,14 +19,14 @@ const retryable = (status: number) => status === 429 || status >= 500;
 
 /**
  * A `fetch` for the Hub: adds the token (only for the Hub's own origin; redirects to a CDN drop it, as fetch
- * does cross-origin) and retries network errors, 429 and 5xx with exponential backoff. The last answer (or a
- * clear "cannot reach" error) is returned.
+ * does cross-origin) and retries network errors, 429 and 5xx with exponential backoff, or after the wait a
+ * Retry-After header asks for. The last answer (or a clear "cannot reach" error) is returned.
  */
 export function createHubFetch(options: HubFetchOptions): typeof fetch {
-  const attempts = options.attempts ?? Number(process.env.GPUX_HUB_RETRIES ?? 4);
-  const backoff = options.backoffMs ?? Number(process.env.GPUX_HUB_BACKOFF_MS ?? 300);
   const origin = new URL(options.endpoint).origin;
   return async (input, init = {}) => {
+    const attempts = options.attempts ?? hubAttempts();
+    const backoff = options.backoffMs ?? hubBackoffMs();
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     const headers = new Headers(init.headers);
     if (options.token && new URL(url).origin === origin)
@@ -31,9 +34,11 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
     headers.set("user-agent", "gpux");
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      let retryAfter: string | null = null;
       try {
         const response = await fetch(url, { ...init, headers });
         if (!retryable(response.status) || attempt === attempts) return response;
+        retryAfter = response.headers.get("retry-after");
         await response.body?.cancel();
         log.debug(`hub: HTTP ${response.status} for ${url}, retry ${attempt}/${attempts - 1}`);
       } catch (error) {
@@ -41,7 +46,11 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
         if (init.signal?.aborted) throw error;
         log.debug(`hub: ${(error as Error).message} for ${url}, retry ${attempt}/${attempts - 1}`);
       }
-      if (attempt < attempts) await sleep(backoff * 2 ** (attempt - 1));
+      if (attempt < attempts) {
+        await sleep(
+          retryDelayMs(attempt, { backoffMs: backoff, retryAfter, maxRetryAfterMs: options.maxRetryAfterMs }),
+        );
+      }
     }
     throw hubUnreachable(options.endpoint, (lastError as Error)?.cause ?? lastError);
   };
