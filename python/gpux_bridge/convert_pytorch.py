@@ -36,8 +36,10 @@ def convert_pytorch(request):
         progress("export", "validation failed; exporting again with full shape inference")
         wrapper, input_names, output_names = run_export(fast=False, model=wrapper.model)
         validation = validate_torch(wrapper, onnx_path, task, atol, make_inputs)
+    files = [name for name in ("model.onnx", "model.onnx_data") if os.path.exists(os.path.join(out_dir, name))]
     result = {
         "onnx": "model.onnx",
+        "files": files,
         "task": task,
         "opset": opset,
         "inputs": input_names,
@@ -49,6 +51,8 @@ def convert_pytorch(request):
         optimized = os.path.join(out_dir, "model.optimized.onnx")
         optimize(onnx_path, optimized)
         result["optimized"] = "model.optimized.onnx"
+        result["files"] += [name for name in ("model.optimized.onnx", "model.optimized.onnx_data")
+                            if os.path.exists(os.path.join(out_dir, name))]
         result["optimizedValidation"] = validate_torch(
             wrapper, optimized, task, atol, make_inputs, label="optimised")
     emit("result", **result)

@@ -6,6 +6,7 @@ import glob
 import os
 import warnings
 
+from .external_data import externalize_weights
 from .protocol import BridgeError, progress
 from .heads import ExportWrapper, Pooling, auto_class, output_axes, text_input_names
 from .sentence_transformers_layout import read_pooling
@@ -102,8 +103,9 @@ def _without_whole_graph_shape_inference():
 
 
 def export(model_dir, out_path, task, opset, fast=True, model=None):
-    """Export; returns (wrapper, input names, output names) for validation. `fast` skips the whole-graph
-    shape inference passes (see above); if that export raises, the full exporter runs instead."""
+    """Export to out_path with the weights in `<out_path>_data` beside it (see external_data.py); returns
+    (wrapper, input names, output names) for validation. `fast` skips the whole-graph shape inference passes
+    (see above); if that export raises, the full exporter runs instead."""
     import torch
 
     model = model if model is not None else load_model(model_dir, task)
@@ -145,4 +147,9 @@ def export(model_dir, out_path, task, opset, fast=True, model=None):
         run_exporter()
     # the exporter puts the module back into the mode it found it in; make sure that is eval
     wrapper.eval()
+    data_name = os.path.basename(out_path) + "_data"
+    stale = os.path.join(os.path.dirname(out_path), data_name)
+    if os.path.exists(stale):  # from an export this one replaces
+        os.remove(stale)
+    externalize_weights(out_path, data_name)
     return wrapper, input_names, output_names

@@ -1,6 +1,7 @@
 """Run the same inputs through the source framework and ONNX Runtime; the largest difference per output."""
 
 import math
+import os
 
 from .protocol import progress
 
@@ -50,4 +51,8 @@ def optimize(onnx_path, out_path):
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     options.optimized_model_filepath = out_path
+    # weights beside the model, as the export writes them, so the optimised model also opens quickly
+    options.add_session_config_entry(
+        "session.optimized_model_external_initializers_file_name", os.path.basename(out_path) + "_data")
+    options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     onnxruntime.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])

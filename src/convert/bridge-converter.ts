@@ -102,7 +102,10 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
         const optimizedValidation = optimized
           ? checkValidation(result.optimizedValidation as ValidationFigures, "optimised ONNX model")
           : undefined;
-        const files = [String(result.onnx), ...(optimized ? [optimized] : [])];
+        // every file the bridge wrote (models and their external weights); the TensorFlow path lists none
+        const files = Array.isArray(result.files)
+          ? (result.files as unknown[]).map(String)
+          : [String(result.onnx), ...(optimized ? [optimized] : [])];
         await moveInto(work, outDir, files);
         const report: ConversionReport = {
           converter: spec.name,
