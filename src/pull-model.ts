@@ -1,6 +1,5 @@
 import { mkdir, rm, symlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
-import { generateConfig } from "./config/generate-config.js";
 import type { ConversionReport, ConvertOptions } from "./convert/converter.js";
 import { selectConverter } from "./convert/select-converter.js";
 import { parseHubRef } from "./registry/huggingface/parse-hub-ref.js";
@@ -103,6 +102,9 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
       const cached = await reuse();
       if (cached) return cached;
     }
+    // gpux.yml's writer (with zod and yaml, ~0.2 s of module loading) is needed only once the files are
+    // here: it loads while they download, in the gaps between socket reads.
+    loadConfigWriter();
     const pulled = await registry.pull(remote, options);
     const snapshot = pulled.snapshot;
     if (!snapshot) throw new RuntimeFailure(`Pulling '${typed}' produced no files.`);
@@ -142,6 +144,14 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
   }
 }
 
+let configWriter: Promise<typeof import("./config/generate-config.js")> | undefined;
+function loadConfigWriter(): Promise<typeof import("./config/generate-config.js")> {
+  configWriter ??= import("./config/generate-config.js");
+  // a failure surfaces where the writer is awaited, not as an unhandled rejection while downloading
+  configWriter.catch(() => undefined);
+  return configWriter;
+}
+
 async function writeEntryFiles(
   registry: Registry,
   typed: string,
@@ -159,6 +169,7 @@ async function writeEntryFiles(
   const name = remote.ref.repoId;
   // --task decides the head the converter exported, so it decides gpux.yml's task too
   const chosen = entry.conversion.taskSource === "--task" ? entry.conversion.task : undefined;
+  const { generateConfig } = await loadConfigWriter();
   const { config, yaml } = await generateConfig({
     name,
     dir: entry.temp,
