@@ -1,7 +1,7 @@
 import { mkdir, rm, symlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import type { ConversionReport, ConvertOptions } from "./convert/converter.js";
-import { selectConverter } from "./convert/select-converter.js";
+import { prepareConverterFor, selectConverter, stopUnusedConverters } from "./convert/select-converter.js";
 import { parseHubRef } from "./registry/huggingface/parse-hub-ref.js";
 import { parseModelRef, type RegistryOptions } from "./registry/registries.js";
 import type { PulledFile, PullOptions, Registry, RemoteModel } from "./registry/registry.js";
@@ -105,7 +105,7 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
     // gpux.yml's writer (with zod and yaml, ~0.2 s of module loading) is needed only once the files are
     // here: it loads while they download, in the gaps between socket reads.
     loadConfigWriter();
-    const pulled = await registry.pull(remote, options);
+    const pulled = await registry.pull(remote, { ...options, onSelected: prepareConverterFor });
     const snapshot = pulled.snapshot;
     if (!snapshot) throw new RuntimeFailure(`Pulling '${typed}' produced no files.`);
     const temp = await store.tempDir(registry.name, remote.repoId);
@@ -140,6 +140,7 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
       throw error;
     }
   } finally {
+    stopUnusedConverters();
     await release();
   }
 }

@@ -1,4 +1,6 @@
-"""gpux's Python bridge: `python -m gpux_bridge doctor|convert`, a JSON request on stdin, JSON lines out."""
+"""gpux's Python bridge: `python -m gpux_bridge doctor|convert [--preload pytorch|tensorflow]`, a JSON request on
+stdin, JSON lines out. With --preload the framework is checked and imported before the request is read, so gpux
+can start the bridge while the checkpoint is still downloading."""
 
 import json
 import os
@@ -8,10 +10,34 @@ import traceback
 from .protocol import BridgeError, emit, open_channel
 
 
+def prepare(framework):
+    """Check the framework's packages, then import what its conversion uses."""
+    from .requirements import require
+
+    # before importing the converter: its modules import torch / tensorflow at the top
+    require(framework)
+    # transformers imports scikit-learn (~2 s) when it is installed, for generation features an export never
+    # uses; hide it from this process.
+    sys.modules.setdefault("sklearn", None)
+    if framework == "pytorch":
+        import onnxruntime  # noqa: F401 — validation's
+        import transformers
+
+        from . import convert_pytorch  # noqa: F401 — torch and the export helpers
+
+        transformers.AutoModel  # noqa: B018 — loads the auto classes (~1.5 s), as from_pretrained would
+
+
 def main():
     open_channel()
     command = sys.argv[1] if len(sys.argv) > 1 else ""
+    preloaded = None
     try:
+        if command == "convert" and "--preload" in sys.argv:
+            preloaded = sys.argv[sys.argv.index("--preload") + 1]
+            if preloaded not in ("pytorch", "tensorflow"):
+                raise BridgeError("bad_request", f"Unknown framework {preloaded!r} to preload.")
+            prepare(preloaded)
         request = json.loads(sys.stdin.read() or "{}")
         if command == "doctor":
             from .requirements import doctor
@@ -19,14 +45,10 @@ def main():
             emit("result", **doctor())
         elif command == "convert":
             framework = request.get("framework")
-            if framework in ("pytorch", "tensorflow"):
-                from .requirements import require
-
-                # before importing the converter: its modules import torch / tensorflow at the top
-                require(framework)
-                # transformers imports scikit-learn (~2 s) when it is installed, for generation features an
-                # export never uses; hide it from this process.
-                sys.modules.setdefault("sklearn", None)
+            if preloaded is not None and framework != preloaded:
+                raise BridgeError("bad_request", f"This bridge preloaded {preloaded}, not {framework!r}.")
+            if framework in ("pytorch", "tensorflow") and preloaded is None:
+                prepare(framework)
             if framework == "pytorch":
                 from .convert_pytorch import convert_pytorch
 

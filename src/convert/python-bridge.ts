@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -68,6 +68,83 @@ function pythonMissing(error: unknown): UserError {
   });
 }
 
+/** One `python -m gpux_bridge …` process: it may start (and import its libraries) before its request is known. */
+class BridgeProcess {
+  private readonly child: ChildProcess;
+  private readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: unknown }>;
+  private result: Record<string, unknown> | undefined;
+  private failure: GpuxError | undefined;
+  private progress: ProgressSink | undefined;
+  private readonly stderrTail: string[] = [];
+
+  constructor(args: readonly string[]) {
+    const pythonPath = [bridgeDir, process.env.PYTHONPATH].filter(Boolean).join(":");
+    this.child = spawn(pythonCommand(), ["-m", "gpux_bridge", ...args], {
+      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.closed = new Promise((resolve) => {
+      this.child.on("error", (error) => resolve({ code: null, signal: null, error }));
+      this.child.on("close", (code, signal) => resolve({ code, signal }));
+    });
+    createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+      log.debug(`python: ${line}`);
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > 20) this.stderrTail.shift();
+    });
+    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      let event: BridgeEvent;
+      try {
+        event = JSON.parse(line) as BridgeEvent;
+      } catch {
+        log.debug(`python (not a protocol line): ${line}`);
+        return;
+      }
+      if (event.type === "progress") this.progress?.emit({ phase: event.phase, message: event.message });
+      else if (event.type === "error") this.failure = toGpuxError(event as BridgeErrorEvent);
+      else if (event.type === "result") this.result = event;
+    });
+    this.child.stdin?.on("error", () => {});
+  }
+
+  /** Send the request; the result line, or the bridge's error as a GpuxError. */
+  async finish(request: Record<string, unknown>, progress?: ProgressSink): Promise<Record<string, unknown>> {
+    this.progress = progress;
+    this.child.stdin?.end(JSON.stringify(request));
+    const { code, signal, error } = await this.closed;
+    if (error !== undefined) throw pythonMissing(error);
+    if (this.failure) throw this.failure;
+    if (code === 0 && this.result) return this.result;
+    const last = this.stderrTail.filter((l) => l.trim()).pop() ?? "no output";
+    throw new RuntimeFailure(
+      `The Python bridge stopped (${signal ? `signal ${signal}` : `exit code ${code}`}) without a result: ${last}`,
+      { hint: "Run with --verbose to see its output; `gpux doctor` checks the Python setup." },
+    );
+  }
+
+  kill(): void {
+    this.child.kill();
+  }
+}
+
+let prestarted: { framework: string; bridge: BridgeProcess } | undefined;
+
+/**
+ * Start the converter for `framework` ahead of its request, so Python imports torch or TensorFlow (several
+ * seconds) while the checkpoint is still downloading. The next `runBridge("convert", …)` for that framework
+ * uses it; `discardPrestartedBridge` stops one that turned out not to be needed.
+ */
+export function prestartBridge(framework: "pytorch" | "tensorflow"): void {
+  if (prestarted?.framework === framework) return;
+  discardPrestartedBridge();
+  prestarted = { framework, bridge: new BridgeProcess(["convert", "--preload", framework]) };
+}
+
+export function discardPrestartedBridge(): void {
+  prestarted?.bridge.kill();
+  prestarted = undefined;
+}
+
 /**
  * Run one bridge command (`python -m gpux_bridge <command>`) with a JSON request on stdin. Progress lines go to
  * the sink, the result line is returned, an error line becomes a GpuxError. The bridge's stderr (library
@@ -78,45 +155,7 @@ export function runBridge(
   request: Record<string, unknown>,
   progress?: ProgressSink,
 ): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const pythonPath = [bridgeDir, process.env.PYTHONPATH].filter(Boolean).join(":");
-    const child = spawn(pythonCommand(), ["-m", "gpux_bridge", command], {
-      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let result: Record<string, unknown> | undefined;
-    let failure: GpuxError | undefined;
-    const stderrTail: string[] = [];
-    child.on("error", (error) => reject(pythonMissing(error)));
-    createInterface({ input: child.stderr }).on("line", (line) => {
-      log.debug(`python: ${line}`);
-      stderrTail.push(line);
-      if (stderrTail.length > 20) stderrTail.shift();
-    });
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      let event: BridgeEvent;
-      try {
-        event = JSON.parse(line) as BridgeEvent;
-      } catch {
-        log.debug(`python (not a protocol line): ${line}`);
-        return;
-      }
-      if (event.type === "progress") progress?.emit({ phase: event.phase, message: event.message });
-      else if (event.type === "error") failure = toGpuxError(event as BridgeErrorEvent);
-      else if (event.type === "result") result = event;
-    });
-    child.on("close", (code, signal) => {
-      if (failure) return reject(failure);
-      if (code === 0 && result) return resolve(result);
-      const last = stderrTail.filter((l) => l.trim()).pop() ?? "no output";
-      reject(
-        new RuntimeFailure(
-          `The Python bridge stopped (${signal ? `signal ${signal}` : `exit code ${code}`}) without a result: ${last}`,
-          { hint: "Run with --verbose to see its output; `gpux doctor` checks the Python setup." },
-        ),
-      );
-    });
-    child.stdin.on("error", () => {});
-    child.stdin.end(JSON.stringify(request));
-  });
+  const ready = command === "convert" && prestarted?.framework === request.framework ? prestarted : undefined;
+  if (ready) prestarted = undefined;
+  return (ready?.bridge ?? new BridgeProcess([command])).finish(request, progress);
 }

@@ -1,6 +1,7 @@
 import { UserError } from "../util/errors.js";
 import type { Converter, Snapshot } from "./converter.js";
 import { passthroughConverter } from "./passthrough-converter.js";
+import { discardPrestartedBridge, prestartBridge } from "./python-bridge.js";
 import { pytorchConverter } from "./pytorch-converter.js";
 import { tensorflowConverter } from "./tensorflow-converter.js";
 
@@ -16,3 +17,14 @@ export function selectConverter(snapshot: Snapshot): Converter {
   }
   return converter;
 }
+
+/**
+ * Called with the format of the files a pull chose, before they download: a checkpoint's converter starts
+ * now, so Python imports its framework while the weights arrive. `stopUnusedConverters` ends it if unused.
+ */
+export function prepareConverterFor(format: string): void {
+  if (format === "safetensors" || format === "pytorch") prestartBridge("pytorch");
+  else if (format === "tensorflow") prestartBridge("tensorflow");
+}
+
+export const stopUnusedConverters = discardPrestartedBridge;

@@ -49,6 +49,8 @@ export interface PullOptions {
   /** List what would be fetched, fetch nothing. Default false. */
   dryRun?: boolean;
   progress?: ProgressSink;
+  /** Told what the chosen files are (an ONNX model, or the checkpoint format to convert) before they download. */
+  onSelected?: (format: PulledModel["format"]) => void;
 }
 
 /** A file chosen for download, with where it landed and its digest. */

@@ -157,3 +157,35 @@ for (const [id, message, extra] of broken) {
     assert.deepEqual(JSON.parse(ls.stdout).models, []);
   });
 }
+
+test("the converter's Python starts while the checkpoint is still downloading", async (t) => {
+  if (!requirePython(t, modules)) return;
+  const own = tempDir();
+  // a Python that notes when it was started, then runs the real one
+  const marker = join(own, "python-started");
+  const wrapper = join(own, "python");
+  writeFileSync(wrapper, `#!/bin/sh\ndate +%s%3N >> '${marker}'\nexec python3 "$@"\n`, { mode: 0o755 });
+  const weights = statSync(join(fixtures as string, "bert-sst2", "model.safetensors")).size;
+  hub.faults.throttle = { bytesPerSecond: Math.ceil(weights / 2), chunkSize: 16 * 1024 };
+  let pulled: Awaited<ReturnType<typeof runCli>>;
+  try {
+    pulled = await runCli(["pull", "tiny/bert-sst2", "--json"], { env: env(own, { GPUX_PYTHON: wrapper }) });
+  } finally {
+    hub.faults.throttle = undefined;
+  }
+  assert.equal(pulled.code, 0, pulled.stderr);
+  const events = pulled.stdout
+    .trim()
+    .split("\n")
+    .map(
+      (line) =>
+        JSON.parse(line) as { phase?: string; file?: string; bytes?: number; total?: number; time?: string },
+    );
+  const downloaded = events.find(
+    (e) => e.phase === "download" && e.file === "model.safetensors" && e.bytes === e.total,
+  );
+  assert.ok(downloaded?.time, "the download's last progress event");
+  const started = Number(readFileSync(marker, "utf8").split("\n")[0]);
+  const finished = Date.parse(downloaded.time);
+  assert.ok(started < finished - 500, `Python started ${finished - started} ms before the weights were in`);
+});

@@ -119,6 +119,7 @@ export class HuggingFaceRegistry implements Registry {
         downloadedBytes: 0,
       };
     }
+    options.onSelected?.(selection.format);
     const total = chosen.reduce((sum, f) => sum + f.size, 0);
     const done = new Map<string, number>();
     const lastEmit = new Map<string, number>();
