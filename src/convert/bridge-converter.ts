@@ -118,6 +118,7 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
           ...(optimizedValidation ? { optimizedValidation } : {}),
           durationMs: Date.now() - started,
           tools: result.tools as Record<string, string>,
+          files,
         };
         const converted = { onnxPath: join(outDir, optimized ?? String(result.onnx)), report };
         await writeConversionRecord(outDir, key, converted);

@@ -55,6 +55,8 @@ export interface ConversionReport {
   durationMs: number;
   /** Versions of the tools that did the export (torch, transformers, onnx …). */
   tools?: Record<string, string>;
+  /** Files the conversion wrote, relative to its output folder (models and their external weights). */
+  files?: string[];
 }
 
 export interface ConvertResult {

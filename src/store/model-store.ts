@@ -44,6 +44,16 @@ export class ModelStore {
 
   /** True when every file the manifest lists is still there with its size (links into the cache may break). */
   async isIntact(entry: StoreEntry): Promise<boolean> {
+    // what a conversion wrote (its weights, beside the graph) must be there too
+    const converted = await Promise.all(
+      (entry.manifest.conversion?.files ?? []).map((path) =>
+        stat(join(entry.dir, path)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (converted.includes(false)) return false;
     const sizes = await Promise.all(
       [entry.manifest.model, ...entry.manifest.files.map((f) => f.path)].map(async (path) =>
         stat(join(entry.dir, path)).then(

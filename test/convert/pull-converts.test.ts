@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { runCli } from "../helpers/cli.js";
@@ -114,6 +114,20 @@ test("a second pull reuses the conversion: no Python is even started", async (t)
   });
   assert.equal(again.code, 0, again.stderr);
   assert.equal((JSON.parse(again.stdout.trim().split("\n").pop() as string) as PullResult).cached, true);
+});
+
+test("a converted entry whose weights file is gone is converted again, not reused", async (t) => {
+  if (!requirePython(t, modules)) return;
+  const own = tempDir();
+  const first = await runCli(["pull", "tiny/bert-ner", "--json"], { env: env(own) });
+  assert.equal(first.code, 0, first.stderr);
+  const entry = (JSON.parse(first.stdout.trim().split("\n").pop() as string) as PullResult).path;
+  rmSync(join(entry, "model.onnx_data"));
+  const again = await runCli(["pull", "tiny/bert-ner", "--json"], { env: env(own) });
+  assert.equal(again.code, 0, again.stderr);
+  const result = JSON.parse(again.stdout.trim().split("\n").pop() as string) as PullResult;
+  assert.equal(result.cached, false);
+  assert.ok(existsSync(join(result.path, "model.onnx_data")));
 });
 
 test("gpux convert on a pulled model: same options reuse the entry, --optimize adds one (offline)", async (t) => {
