@@ -157,10 +157,15 @@ export async function downloadBlob(
           const buffers = batch;
           batch = [];
           batched = 0;
-          tail = tail.then(() => file.writev(buffers));
+          // resolves to nothing, so a settled write does not keep its buffers alive
+          const write = tail.then(() => file.writev(buffers)).then(() => undefined);
           // handled here so a failed write never goes unhandled; the loop or `finally` sees the error
-          tail.catch(() => undefined);
-          inFlight.push(tail);
+          write.catch(() => undefined);
+          tail = write;
+          inFlight.push(write);
+          // Writes flushed by the idle timer are not awaited by the loop: keep the list short. Writes are
+          // chained, so a failure also fails every later one; dropping the oldest loses no error.
+          if (inFlight.length > 4 * maxInFlight) inFlight.shift();
         };
         try {
           for await (const chunk of response as AsyncIterable<Buffer>) {
