@@ -5,6 +5,7 @@ import glob
 import math
 import os
 
+from .auto_classes import AUTO_CLASS
 from .protocol import BridgeError, emit, progress
 from .requirements import tool_versions
 
@@ -29,14 +30,7 @@ def _load(model_dir, task):
         return model, specs
     import transformers
 
-    class_name = "TF" + {
-        "text-classification": "AutoModelForSequenceClassification",
-        "token-classification": "AutoModelForTokenClassification",
-        "question-answering": "AutoModelForQuestionAnswering",
-        "fill-mask": "AutoModelForMaskedLM",
-        "feature-extraction": "AutoModel",
-        "image-classification": "AutoModelForImageClassification",
-    }.get(task, "AutoModel")
+    class_name = "TF" + AUTO_CLASS.get(task, "AutoModel")
     if not hasattr(transformers, class_name):
         raise BridgeError(
             "unsupported",

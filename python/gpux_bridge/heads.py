@@ -5,16 +5,9 @@ import inspect
 
 import torch
 
+from .auto_classes import AUTO_CLASS
 from .protocol import BridgeError
 
-AUTO_CLASS = {
-    "text-classification": "AutoModelForSequenceClassification",
-    "token-classification": "AutoModelForTokenClassification",
-    "question-answering": "AutoModelForQuestionAnswering",
-    "fill-mask": "AutoModelForMaskedLM",
-    "feature-extraction": "AutoModel",
-    "image-classification": "AutoModelForImageClassification",
-}
 
 # output name -> axes that vary ({index: name}); every output varies along the batch
 OUTPUT_AXES = {

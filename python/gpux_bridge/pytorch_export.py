@@ -147,9 +147,6 @@ def export(model_dir, out_path, task, opset, fast=True, model=None):
         run_exporter()
     # the exporter puts the module back into the mode it found it in; make sure that is eval
     wrapper.eval()
-    data_name = os.path.basename(out_path) + "_data"
-    stale = os.path.join(os.path.dirname(out_path), data_name)
-    if os.path.exists(stale):  # from an export this one replaces
-        os.remove(stale)
-    externalize_weights(out_path, data_name)
+    # rewrites any data file an earlier export here left, and removes it when nothing moves
+    externalize_weights(out_path, os.path.basename(out_path) + "_data")
     return wrapper, input_names, output_names

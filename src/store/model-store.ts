@@ -44,26 +44,23 @@ export class ModelStore {
 
   /** True when every file the manifest lists is still there with its size (links into the cache may break). */
   async isIntact(entry: StoreEntry): Promise<boolean> {
+    const listed = entry.manifest.files;
     // what a conversion wrote (its weights, beside the graph) must be there too
-    const converted = await Promise.all(
-      (entry.manifest.conversion?.files ?? []).map((path) =>
-        stat(join(entry.dir, path)).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (converted.includes(false)) return false;
+    const converted = entry.manifest.conversion?.files ?? [];
     const sizes = await Promise.all(
-      [entry.manifest.model, ...entry.manifest.files.map((f) => f.path)].map(async (path) =>
+      [entry.manifest.model, ...listed.map((f) => f.path), ...converted].map(async (path) =>
         stat(join(entry.dir, path)).then(
           (s) => s.size,
           () => -1,
         ),
       ),
     );
-    const [model, ...files] = sizes;
-    return (model as number) >= 0 && entry.manifest.files.every((f, i) => files[i] === f.size);
+    const [model, ...rest] = sizes;
+    return (
+      (model as number) >= 0 &&
+      listed.every((f, i) => rest[i] === f.size) &&
+      rest.slice(listed.length).every((size) => size >= 0)
+    );
   }
 
   /** A fresh hidden folder beside the entry's final place, for building it. */
