@@ -18,6 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface FakeRepo {
@@ -102,6 +103,8 @@ export interface FakeHubOptions {
    * server there can record what arrives and forward `/__cdn/…` back here. Default this server.
    */
   cdnOrigin?: string;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 interface Built {
@@ -306,7 +309,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     await sendBody(res, `${built.repo.id}/${file}`, file, entry.content.subarray(start, end + 1), start);
   };
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://x");
     stats.requests.push(`${req.method} ${url.pathname}`);
     if (req.headers.authorization) stats.withAuthorization.push(`${req.method} ${url.pathname}`);
@@ -359,18 +362,20 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       headers["x-linked-size"] = String(entry.content.length);
       if (options.redirectLfs !== false) {
         const { port } = server.address() as AddressInfo;
-        const origin = options.cdnOrigin ?? `http://127.0.0.1:${port}`;
+        const origin = options.cdnOrigin ?? `${scheme}://127.0.0.1:${port}`;
         const location = `${origin}/__cdn/${encodeURIComponent(built.repo.id)}/${file.split("/").map(encodeURIComponent).join("/")}`;
         res.writeHead(302, { ...headers, location, "content-length": "0" }).end();
         return;
       }
     }
     return serveContent(req, res, built, file, headers);
-  });
+  };
+  const scheme = options.tls ? "https" : "http";
+  const server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     token,
     stats,
     faults,

@@ -4,6 +4,7 @@ import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { GpuxError, RuntimeFailure } from "../../util/errors.js";
 import { log } from "../../util/log.js";
+import { BatchedAppender } from "./batched-appender.js";
 import { type HttpGetOptions, httpGet } from "./http-get.js";
 import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
 
@@ -84,11 +85,6 @@ class RetryableAnswer extends Error {
     super(`HTTP ${status}`);
   }
 }
-/** Received chunks are written in batches of about this many bytes (one writev each). */
-const batchBytes = 1 << 20;
-/** Batches written at once, at most; reading pauses for the oldest when this many are in flight. */
-const maxInFlight = 8;
-
 /**
  * Download one file into the cache: resume a partial `.incomplete` file with an HTTP Range request (after a
  * dropped connection or a killed process), refuse more bytes than declared, verify sha256 (LFS) or the git
@@ -119,22 +115,20 @@ export async function downloadBlob(
       try {
         const headers: Record<string, string> = { "accept-encoding": "identity" };
         if (offset > 0) headers.range = `bytes=${offset}-`;
-        const response = await httpGet(options.url, { headers, ...options.auth });
-        const status = response.statusCode ?? 0;
+        const answer = await httpGet(options.url, { headers, ...options.auth });
+        const status = answer.status;
         if (status === 416) {
-          response.resume();
+          answer.discard();
           throw new RuntimeFailure(
             `The Hub has only ${offset} bytes of ${options.label}, but declared ${expected.size}.`,
             { hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered." },
           );
         }
         if (status < 200 || status >= 300) {
-          response.resume();
+          answer.discard();
           const retry = (status === 429 || status >= 500) && failures + 1 < maxAttempts;
-          if (retry) {
-            throw new RetryableAnswer(status, response.headers["retry-after"]);
-          }
-          throw options.httpError(status, String(response.headers["x-error-code"] ?? "") || undefined);
+          if (retry) throw new RetryableAnswer(status, answer.headers["retry-after"]);
+          throw options.httpError(status, answer.headers["x-error-code"] || undefined);
         }
         if (offset > 0 && status !== 206) {
           // The server ignored the range: start over rather than append the file twice.
@@ -143,32 +137,11 @@ export async function downloadBlob(
           digests = fresh();
         }
         const file = await open(partial, "a");
-        // Chunks are gathered into ~1 MiB batches, each written with one writev, in order, without waiting
-        // for the last: the socket keeps flowing while the disk catches up, and reading pauses only for the
-        // oldest batch when `maxInFlight` are pending. `offset` becomes what is on disk before any retry, so a
-        // resume never skips bytes.
-        let tail: Promise<unknown> = Promise.resolve();
-        const inFlight: Promise<unknown>[] = [];
-        let batch: Buffer[] = [];
-        let batched = 0;
-        let idle: NodeJS.Timeout | undefined;
-        const flush = () => {
-          if (batch.length === 0) return;
-          const buffers = batch;
-          batch = [];
-          batched = 0;
-          // resolves to nothing, so a settled write does not keep its buffers alive
-          const write = tail.then(() => file.writev(buffers)).then(() => undefined);
-          // handled here so a failed write never goes unhandled; the loop or `finally` sees the error
-          write.catch(() => undefined);
-          tail = write;
-          inFlight.push(write);
-          // Writes flushed by the idle timer are not awaited by the loop: keep the list short. Writes are
-          // chained, so a failure also fails every later one; dropping the oldest loses no error.
-          if (inFlight.length > 4 * maxInFlight) inFlight.shift();
-        };
+        // `offset` counts bytes received; after the writes are done it becomes what is on disk, so a resume
+        // after any failure never skips bytes.
+        const appender = new BatchedAppender(file.fd);
         try {
-          for await (const chunk of response as AsyncIterable<Buffer>) {
+          await answer.readBody((chunk) => {
             if (offset + chunk.length > expected.size) {
               throw new RuntimeFailure(
                 `The Hub sent more than the ${expected.size} bytes it declared for ${options.label}.`,
@@ -180,22 +153,16 @@ export async function downloadBlob(
             digests.update(chunk);
             offset += chunk.length;
             fetched += chunk.length;
-            batch.push(chunk);
-            batched += chunk.length;
-            clearTimeout(idle);
-            if (batched >= batchBytes) {
-              flush();
-              if (inFlight.length >= maxInFlight) await inFlight.shift();
-            } else {
-              // written after 20 ms without more data too: a stalled, then killed, download loses nothing
-              idle = setTimeout(flush, 20);
-            }
             options.onBytes?.(offset);
-          }
+            appender.add(chunk);
+            return undefined;
+          });
         } finally {
-          clearTimeout(idle);
-          flush();
-          await tail.catch(() => undefined);
+          try {
+            appender.close();
+          } catch {
+            // what reached the disk is measured below; the download resumes from there
+          }
           await file.close();
           const onDisk = (await stat(partial)).size;
           if (onDisk !== offset) {

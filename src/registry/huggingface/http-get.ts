@@ -1,5 +1,6 @@
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { isIP, connect as netConnect, type Socket } from "node:net";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import { BodyDecoder } from "./http-body-decoder.js";
 
 export interface HttpGetOptions {
   headers?: Record<string, string>;
@@ -15,38 +16,207 @@ export interface HttpGetOptions {
   idleTimeoutMs?: number;
 }
 
+/**
+ * Receives a body chunk that is valid only during the call (the connection's read buffer is reused): hash,
+ * write or copy it before returning. A throw ends the download with that error.
+ */
+export type BodySink = (chunk: Uint8Array) => void;
+
+export interface HttpAnswer {
+  status: number;
+  /** Header names in lower case; a repeated header's values joined with ", ". */
+  headers: Record<string, string>;
+  /** Streams the body into `sink`; resolves once all of it arrived, rejects if the connection ends early. */
+  readBody(sink: BodySink): Promise<void>;
+  /** Closes the connection without reading the body. */
+  discard(): void;
+}
+
 /** HF_HUB_DOWNLOAD_TIMEOUT (seconds, as huggingface_hub reads it) in milliseconds; 10 s when unset or invalid. */
 export function downloadIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const seconds = Number(env.HF_HUB_DOWNLOAD_TIMEOUT);
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
 }
 
+/** Reads of up to 1 MiB: a few hundred reads for a large file instead of thousands of small stream chunks. */
+const readBufferBytes = 1 << 20;
+/** Response headers larger than this are refused (a hostile or broken server). */
+const maxHeaderBytes = 64 * 1024;
+
 /**
- * A GET whose body is read straight from the socket (node:http), for large downloads: a fraction of the CPU per
- * byte that fetch's web streams cost. Follows redirects; the caller reads or destroys the response.
+ * A GET for large downloads, read straight from the socket into one reused buffer (`onread`) over HTTP/1.1,
+ * plain or TLS: node:http's stream of freshly allocated chunks costs several times the CPU per byte, which a
+ * fast mirror or a LAN makes the bottleneck. Follows redirects; the caller reads the body or discards it.
  */
-export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<IncomingMessage> {
+export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<HttpAnswer> {
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     const headers: Record<string, string> = { "user-agent": "gpux", ...options.headers };
     if (options.token && current.origin === options.tokenOrigin)
       headers.authorization = `Bearer ${options.token}`;
-    const request = current.protocol === "https:" ? httpsRequest : httpRequest;
-    const idleMs = options.idleTimeoutMs ?? downloadIdleTimeoutMs();
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(current, { method: "GET", headers }, resolve);
-      req.on("error", reject);
-      // The socket's idle timer covers the body too: a response that stops mid-file errors and is resumed.
-      req.setTimeout(idleMs, () => req.destroy(new Error(`no data for ${idleMs / 1000} s`)));
-      req.end();
-    });
-    const location = response.headers.location;
-    if (response.statusCode && response.statusCode >= 300 && response.statusCode < 400 && location) {
-      response.resume();
+    const answer = await new HttpExchange(current, headers, options.idleTimeoutMs ?? downloadIdleTimeoutMs())
+      .head;
+    const location = answer.headers.location;
+    if (answer.status >= 300 && answer.status < 400 && location) {
+      answer.discard();
       if (hop >= (options.maxRedirects ?? 5)) throw new Error(`too many redirects from ${url}`);
       current = new URL(location, current);
       continue;
     }
-    return response;
+    return answer;
+  }
+}
+
+function requestText(url: URL, headers: Record<string, string>): string {
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new Error(`cannot download from a ${url.protocol} URL`);
+  let text = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (/[\r\n]/.test(name + value)) throw new Error(`the ${name} header contains a line break`);
+    text += `${name}: ${value}\r\n`;
+  }
+  return `${text}connection: close\r\n\r\n`;
+}
+
+function parseHead(text: string): { status: number; headers: Record<string, string> } {
+  const [statusLine = "", ...lines] = text.split("\r\n");
+  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!match) throw new Error(`not an HTTP/1.1 answer: ${JSON.stringify(statusLine.slice(0, 80))}`);
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return { status: Number(match[1]), headers };
+}
+
+/** One request on its own connection (`connection: close`): headers first, then the body on demand. */
+class HttpExchange {
+  readonly head: Promise<HttpAnswer>;
+  private socket: Socket;
+  private headBytes: Buffer = Buffer.alloc(0);
+  private decoder?: BodyDecoder;
+  private sink?: BodySink;
+  /** Copies of body bytes that arrived before anyone asked for them. */
+  private early: Buffer[] = [];
+  private settleHead!: { resolve: (answer: HttpAnswer) => void; reject: (error: Error) => void };
+  private settleBody?: { resolve: () => void; reject: (error: Error) => void };
+  /** Unset while the exchange runs; null once the body is complete (or discarded), else why it failed. */
+  private ended?: Error | null;
+  /** The connection closed after the headers but before readBody: how, for readBody to judge. */
+  private closedBeforeRead?: { failure?: Error };
+
+  constructor(url: URL, headers: Record<string, string>, idleMs: number) {
+    this.head = new Promise((resolve, reject) => {
+      this.settleHead = { resolve, reject };
+    });
+    const request = requestText(url, headers);
+    const https = url.protocol === "https:";
+    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    const port = Number(url.port) || (https ? 443 : 80);
+    const onread = { buffer: Buffer.allocUnsafe(readBufferBytes), callback: this.onRead };
+    this.socket = https
+      ? // tls.connect takes every net.connect option, onread included; its type just does not list it
+        tlsConnect({ host, port, servername: isIP(host) ? undefined : host, onread } as ConnectionOptions)
+      : netConnect({ host, port, onread });
+    this.socket.write(request);
+    this.socket.setTimeout(idleMs, () => this.socket.destroy(new Error(`no data for ${idleMs / 1000} s`)));
+    let failure: Error | undefined;
+    this.socket.on("error", (error) => {
+      failure = error;
+    });
+    this.socket.on("close", () => this.onClose(failure));
+  }
+
+  private readonly onRead = (length: number, buffer: Buffer): boolean => {
+    try {
+      const data = buffer.subarray(0, length);
+      if (!this.decoder) this.readHead(data);
+      else if (this.sink) this.deliver(data);
+      else this.early.push(Buffer.from(data));
+    } catch (error) {
+      this.end(error as Error);
+    }
+    // never paused: a paused TLS socket can report its close before handing over the bytes it holds
+    return true;
+  };
+
+  private readHead(data: Buffer): void {
+    const searchFrom = Math.max(0, this.headBytes.length - 3);
+    this.headBytes = Buffer.concat([this.headBytes, data]);
+    const end = this.headBytes.indexOf("\r\n\r\n", searchFrom);
+    if ((end < 0 ? this.headBytes.length : end) > maxHeaderBytes)
+      throw new Error("the response headers are too large");
+    if (end < 0) return;
+    const { status, headers } = parseHead(this.headBytes.toString("latin1", 0, end));
+    const rest = this.headBytes.subarray(end + 4);
+    this.headBytes = Buffer.alloc(0);
+    if (status >= 100 && status < 200) {
+      this.readHead(rest);
+      return;
+    }
+    this.decoder = new BodyDecoder(headers);
+    this.early = [Buffer.from(rest)];
+    this.settleHead.resolve({
+      status,
+      headers,
+      readBody: (sink) => this.readBody(sink),
+      discard: () => this.end(null),
+    });
+  }
+
+  private readBody(sink: BodySink): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      this.settleBody = { resolve, reject };
+    });
+    this.sink = sink;
+    const early = Buffer.concat(this.early);
+    this.early = [];
+    try {
+      if (this.ended !== undefined) this.settle();
+      else this.deliver(early);
+      if (this.closedBeforeRead) this.onClose(this.closedBeforeRead.failure);
+    } catch (error) {
+      this.end(error as Error);
+    }
+    return done;
+  }
+
+  /** Feeds received bytes through the decoder to the sink, and ends the exchange once the body is complete. */
+  private deliver(data: Buffer): void {
+    const decoder = this.decoder as BodyDecoder;
+    for (const piece of decoder.decode(data)) (this.sink as BodySink)(piece);
+    if (decoder.complete) this.end(null);
+  }
+
+  private end(error: Error | null): void {
+    if (this.ended !== undefined) return;
+    this.ended = error;
+    this.socket.destroy();
+    if (!this.decoder) this.settleHead.reject(error ?? new Error("the connection closed"));
+    this.settle();
+  }
+
+  /** Settles a started readBody. */
+  private settle(): void {
+    const body = this.settleBody;
+    this.settleBody = undefined;
+    if (this.ended) body?.reject(this.ended);
+    else body?.resolve();
+  }
+
+  private onClose(failure: Error | undefined): void {
+    if (this.ended !== undefined) return;
+    if (this.decoder && !this.sink) {
+      // judged once readBody has taken the bytes that came before the close
+      this.closedBeforeRead = { failure };
+      return;
+    }
+    if (!this.decoder) this.end(failure ?? new Error("the connection closed before the response headers"));
+    else if (this.decoder.endsAtClose && !failure) this.end(null);
+    else this.end(failure ?? new Error(`the connection closed ${this.decoder.describeProgress()}`));
   }
 }

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { httpGet } from "../../src/registry/huggingface/http-get.js";
+import { runCli } from "../helpers/cli.js";
+import { startFakeHub } from "../helpers/fake-hub.js";
+import { onnxRepo } from "../helpers/fake-hub-repos.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A TCP server that answers every request with `script`, which writes raw bytes (an HTTP server gone wrong). */
+async function rawServer(script: (socket: Socket) => Promise<void>): Promise<string> {
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.once("data", () => {
+      script(socket).catch(() => socket.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/file`;
+}
+
+/** Writes `text` a few bytes at a time, so that every boundary lands mid-line or mid-chunk somewhere. */
+async function dribble(socket: Socket, text: string | Buffer, step = 3): Promise<void> {
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; at += step) {
+    socket.write(bytes.subarray(at, at + step));
+    await sleep(1);
+  }
+}
+
+async function receive(url: string): Promise<{ status: number; body: Buffer }> {
+  const answer = await httpGet(url, { idleTimeoutMs: 5000 });
+  const chunks: Buffer[] = [];
+  await answer.readBody((chunk) => {
+    chunks.push(Buffer.from(chunk));
+  });
+  return { status: answer.status, body: Buffer.concat(chunks) };
+}
+
+test("chunked bodies with extensions and trailers decode to the exact bytes, however the reads split", async () => {
+  const url = await rawServer(async (socket) => {
+    await dribble(
+      socket,
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        "5;name=value\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nx-trailer: yes\r\n\r\n",
+    );
+    await sleep(50);
+    socket.end();
+  });
+  const { status, body } = await receive(url);
+  assert.equal(status, 200);
+  assert.equal(body.toString(), "hello 0123456789");
+});
+
+test("a body without a length ends when the server closes; 1xx answers are skipped", async () => {
+  const url = await rawServer(async (socket) => {
+    await dribble(
+      socket,
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-A: 1\r\nX-A: 2\r\n\r\nuntil the end",
+      4,
+    );
+    socket.end();
+  });
+  const answer = await httpGet(url);
+  assert.equal(answer.headers["x-a"], "1, 2");
+  let text = "";
+  await answer.readBody((chunk) => {
+    text += Buffer.from(chunk).toString();
+  });
+  assert.equal(text, "until the end");
+});
+
+test("a content-length body is cut at its length; one cut short is an error naming the bytes", async () => {
+  const exact = await rawServer(async (socket) => {
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfour and more");
+  });
+  assert.equal((await receive(exact)).body.toString(), "four");
+  const short = await rawServer(async (socket) => {
+    await dribble(socket, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfour");
+    socket.end();
+  });
+  await assert.rejects(receive(short), /closed after 4 of 10 body bytes/);
+});
+
+test("broken answers are errors, never hangs: not HTTP, huge headers, bad chunks, silence", async () => {
+  const cases: Array<[(socket: Socket) => Promise<void>, RegExp]> = [
+    [async (s) => void s.end("SSH-2.0-OpenSSH\r\n\r\n"), /not an HTTP\/1\.1 answer/],
+    [async (s) => void s.end(`HTTP/1.1 200 OK\r\nX: ${"a".repeat(70_000)}\r\n\r\n`), /headers are too large/],
+    [async (s) => void s.end("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"), /invalid content-length/],
+    [
+      async (s) => void s.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"),
+      /unsupported transfer-encoding/,
+    ],
+    [
+      async (s) => void s.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+      /invalid chunk size/,
+    ],
+    [
+      async (s) => void s.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"),
+      /longer than its declared size/,
+    ],
+    [async (s) => void s.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nab"), /mid-chunk/],
+    [async (s) => void s.end("HTTP/1.1 2"), /closed before the response headers/],
+    [async (s) => void s.write("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"), /no data for 0\.2 s/],
+  ];
+  for (const [script, error] of cases) {
+    const url = await rawServer(script);
+    await assert.rejects(
+      (async () => {
+        const answer = await httpGet(url, { idleTimeoutMs: 200 });
+        await answer.readBody(() => undefined);
+      })(),
+      error,
+    );
+  }
+});
+
+test("a sink that throws ends the download with its error and closes the connection", async () => {
+  let closed = false;
+  const url = await rawServer(async (socket) => {
+    socket.on("close", () => {
+      closed = true;
+    });
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+    socket.write(Buffer.alloc(1000));
+  });
+  const answer = await httpGet(url);
+  await assert.rejects(
+    answer.readBody(() => {
+      throw new Error("disk full");
+    }),
+    /disk full/,
+  );
+  for (let i = 0; i < 100 && !closed; i++) await sleep(10);
+  assert.ok(closed, "the connection stayed open");
+});
+
+test("header values with line breaks are refused before anything is sent", async () => {
+  await assert.rejects(
+    httpGet("http://127.0.0.1:9/", { token: "a\r\nx: y", tokenOrigin: "http://127.0.0.1:9" }),
+    {
+      message: /the authorization header contains a line break/,
+    },
+  );
+});
+
+test("gpux pull over HTTPS, trusting the hub's certificate through NODE_EXTRA_CA_CERTS", async () => {
+  const tls = join(import.meta.dirname, "..", "fixtures", "tls");
+  const hub = await startFakeHub({
+    repos: [onnxRepo("org/Secure", { pipelineTag: null })],
+    tls: {
+      key: readFileSync(join(tls, "key.pem"), "utf8"),
+      cert: readFileSync(join(tls, "cert.pem"), "utf8"),
+    },
+  });
+  after(() => hub.close());
+  assert.match(hub.url, /^https:/);
+  const home = tempDir();
+  const env = {
+    HF_ENDPOINT: hub.url,
+    HF_HUB_CACHE: join(home, "hub"),
+    GPUX_HOME: join(home, "gpux"),
+    HF_TOKEN: "",
+  };
+  const untrusted = await runCli(["pull", "org/Secure"], { env });
+  assert.notEqual(untrusted.code, 0, "a certificate nobody vouches for was accepted");
+  const result = await runCli(["pull", "org/Secure"], {
+    env: { ...env, NODE_EXTRA_CA_CERTS: join(tls, "cert.pem") },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(hub.stats.bytesServed > 0, "no file came over the HTTPS connection");
+});
