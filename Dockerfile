@@ -4,6 +4,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts ./scripts
 # `prepare` builds dist/; onnxruntime-node's CPU build ships in the package (.npmrc skips its CUDA download).
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 

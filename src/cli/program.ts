@@ -30,9 +30,13 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     .showSuggestionAfterError()
     .exitOverride()
     .hook("preAction", (command) => setVerbose(Boolean(command.optsWithGlobals().verbose)));
-  const named = argv.slice(2).find((arg) => !arg.startsWith("-"));
+  const args = argv.slice(2);
+  const named = args.find((arg) => !arg.startsWith("-"));
   const wanted = commands.filter((command) => command.names.includes(named ?? ""));
-  for (const command of wanted.length > 0 ? wanted : commands) (await command.load())(program);
+  // `gpux --version` needs no command (loading them all would load ONNX Runtime)
+  const versionOnly = !named && (args.includes("--version") || args.includes("-V"));
+  const toLoad = wanted.length > 0 ? wanted : versionOnly ? [] : commands;
+  for (const command of toLoad) (await command.load())(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

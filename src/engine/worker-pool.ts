@@ -10,7 +10,8 @@ export type { WorkerReady };
 // Under tsx (tests, bench) this file is .ts and so is its sibling: the worker then loads it through tsx's
 // API, because Node 20 does not carry the main thread's `--import tsx` loader hooks into workers.
 const fromSource = import.meta.url.endsWith(".ts");
-const workerUrl = new URL(`./inference-worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
+// from the engine folder, also when this module is bundled into the CLI (dist/cli)
+const workerUrl = new URL(`../engine/inference-worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
 const workerEntry: [string | URL, { eval?: boolean }] = fromSource
   ? [
       `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => tsx.tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(import.meta.url)}));`,
