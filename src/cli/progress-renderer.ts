@@ -31,7 +31,9 @@ function rateOf(started: number, bytes: number, total: number | undefined): stri
 function lineRenderer(): ProgressRenderer {
   const started = Date.now();
   const seen = new Set<string>();
-  let lastTotal = 0;
+  // the first total line comes after a few seconds (a rate from the first milliseconds means nothing)
+  let lastTotal = started;
+  let finished = false;
   const line = (text: string) => process.stderr.write(`${text}\n`);
   return {
     emit(event: ProgressEvent) {
@@ -41,8 +43,10 @@ function lineRenderer(): ProgressRenderer {
           line(`downloading ${event.file} (${formatBytes(event.total ?? 0)})`);
         }
       } else if (event.phase === "download" && event.bytes !== undefined) {
-        if (Date.now() - lastTotal > 5000 || event.bytes === event.total) {
+        const done = event.bytes === event.total;
+        if ((Date.now() - lastTotal > 5000 && !done) || (done && !finished)) {
           lastTotal = Date.now();
+          finished = done;
           line(
             `  ${formatBytes(event.bytes)} of ${formatBytes(event.total ?? 0)}, ${rateOf(started, event.bytes, event.total)}`,
           );

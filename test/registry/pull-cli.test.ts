@@ -38,6 +38,11 @@ test("pull an ONNX repo, run it by the typed name (any case), list it, remove it
   const pulled = await runCli(["pull", "org/Name"], { env: env(home) });
   assert.equal(pulled.code, 0, pulled.stderr);
   assert.match(pulled.stdout, /pulled org\/Name@main/);
+  // progress on a pipe: plain lines, each file once, one total line at the end, numbers rounded
+  assert.match(pulled.stderr, /^downloading onnx\/model\.onnx \(\d+ B\)$/m);
+  assert.match(pulled.stderr, /^onnx\/model\.onnx: verified$/m);
+  assert.equal(pulled.stderr.match(/^ {2}\S+ \S+ of \S+ \S+, /gm)?.length, 1, pulled.stderr);
+  assert.doesNotMatch(pulled.stderr, /\d\.\d{2,}/);
 
   const input = JSON.stringify({ x: [[1, 1, 1, 1]] });
   for (const name of ["org/Name", "org/name", "hf:org/Name"]) {
