@@ -140,6 +140,62 @@ test("a sink that throws ends the download with its error and closes the connect
   assert.ok(closed, "the connection stayed open");
 });
 
+/** Answers every request on a connection with "ok"; counts connections. */
+async function countingServer(
+  answer: (socket: Socket) => void,
+): Promise<{ url: string; connections: () => number }> {
+  let connections = 0;
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    connections++;
+    sockets.push(socket);
+    let pending = "";
+    socket.on("data", (data) => {
+      pending += data.toString("latin1");
+      while (pending.includes("\r\n\r\n")) {
+        pending = pending.slice(pending.indexOf("\r\n\r\n") + 4);
+        answer(socket);
+      }
+    });
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // the client keeps its idle connection for seconds: close it from this side
+  after(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/file`,
+    connections: () => connections,
+  };
+}
+
+test("requests to one origin share a kept-alive connection, unless the server says close", async () => {
+  const keep = await countingServer((socket) =>
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+  );
+  for (let i = 0; i < 3; i++) assert.equal((await receive(keep.url)).body.toString(), "ok");
+  assert.equal(keep.connections(), 1);
+  const close = await countingServer((socket) =>
+    socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"),
+  );
+  for (let i = 0; i < 3; i++) assert.equal((await receive(close.url)).body.toString(), "ok");
+  assert.equal(close.connections(), 3);
+});
+
+test("a kept connection that the server closed while idle is replaced without an error", async () => {
+  const server = await countingServer((socket) => {
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    // the server's keep-alive timeout, silently, after the answer
+    setTimeout(() => socket.destroy(), 20);
+  });
+  assert.equal((await receive(server.url)).body.toString(), "ok");
+  await sleep(60);
+  assert.equal((await receive(server.url)).body.toString(), "ok");
+  assert.equal(server.connections(), 2);
+});
+
 test("header values with line breaks are refused before anything is sent", async () => {
   await assert.rejects(
     httpGet("http://127.0.0.1:9/", { token: "a\r\nx: y", tokenOrigin: "http://127.0.0.1:9" }),

@@ -13,6 +13,8 @@ type Framing =
 export class BodyDecoder {
   private framing: Framing;
   private received = 0;
+  /** Bytes seen after the end of the body (a confused server): the connection must not be reused. */
+  overran = false;
   private readonly declared?: number;
 
   constructor(headers: Record<string, string>) {
@@ -59,6 +61,7 @@ export class BodyDecoder {
     if (framing.kind === "length") {
       const take = Math.min(framing.remaining, data.length);
       framing.remaining -= take;
+      if (take < data.length) this.overran = true;
       if (take > 0) yield this.count(data.subarray(0, take));
       return;
     }
@@ -92,6 +95,7 @@ export class BodyDecoder {
         this.framing = { kind: "length", remaining: 0 };
       }
     }
+    if (at < data.length) this.overran = true;
   }
 
   private count(piece: Buffer): Buffer {

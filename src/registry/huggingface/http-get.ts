@@ -1,6 +1,5 @@
-import { isIP, connect as netConnect, type Socket } from "node:net";
-import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { BodyDecoder } from "./http-body-decoder.js";
+import { type ConnectionUser, HttpConnection, takeConnection } from "./http-connection.js";
 
 export interface HttpGetOptions {
   headers?: Record<string, string>;
@@ -38,24 +37,22 @@ export function downloadIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): num
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
 }
 
-/** Reads of up to 1 MiB: a few hundred reads for a large file instead of thousands of small stream chunks. */
-const readBufferBytes = 1 << 20;
 /** Response headers larger than this are refused (a hostile or broken server). */
 const maxHeaderBytes = 64 * 1024;
 
 /**
- * A GET for large downloads, read straight from the socket into one reused buffer (`onread`) over HTTP/1.1,
- * plain or TLS: node:http's stream of freshly allocated chunks costs several times the CPU per byte, which a
- * fast mirror or a LAN makes the bottleneck. Follows redirects; the caller reads the body or discards it.
+ * A GET for large downloads over HTTP/1.1, plain or TLS, with the body handed to a sink straight from the
+ * connection's read buffer (see HttpConnection). Follows redirects; the caller reads the body or discards it.
  */
 export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<HttpAnswer> {
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
+    if (current.protocol !== "http:" && current.protocol !== "https:")
+      throw new Error(`cannot download from a ${current.protocol} URL`);
     const headers: Record<string, string> = { "user-agent": "gpux", ...options.headers };
     if (options.token && current.origin === options.tokenOrigin)
       headers.authorization = `Bearer ${options.token}`;
-    const answer = await new HttpExchange(current, headers, options.idleTimeoutMs ?? downloadIdleTimeoutMs())
-      .head;
+    const answer = await exchange(current, headers, options.idleTimeoutMs ?? downloadIdleTimeoutMs());
     const location = answer.headers.location;
     if (answer.status >= 300 && answer.status < 400 && location) {
       answer.discard();
@@ -67,20 +64,37 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
   }
 }
 
+/** The connection ended before a single byte of the answer. */
+class ClosedBeforeAnswer extends Error {
+  constructor(cause?: Error) {
+    super("the connection closed before the response headers", { cause });
+  }
+}
+
+/** One request; on a kept-alive connection that the server closed while it sat idle, once more on a new one. */
+async function exchange(url: URL, headers: Record<string, string>, idleMs: number): Promise<HttpAnswer> {
+  const request = requestText(url, headers);
+  const connection = takeConnection(url.origin);
+  try {
+    return await new HttpExchange(connection, request, idleMs).head;
+  } catch (error) {
+    if (connection.served === 0 || !(error instanceof ClosedBeforeAnswer)) throw error;
+    return new HttpExchange(new HttpConnection(url.origin), request, idleMs).head;
+  }
+}
+
 function requestText(url: URL, headers: Record<string, string>): string {
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw new Error(`cannot download from a ${url.protocol} URL`);
   let text = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     if (/[\r\n]/.test(name + value)) throw new Error(`the ${name} header contains a line break`);
     text += `${name}: ${value}\r\n`;
   }
-  return `${text}connection: close\r\n\r\n`;
+  return `${text}\r\n`;
 }
 
-function parseHead(text: string): { status: number; headers: Record<string, string> } {
+function parseHead(text: string): { status: number; headers: Record<string, string>; keepAlive: boolean } {
   const [statusLine = "", ...lines] = text.split("\r\n");
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  const match = /^HTTP\/1\.([01]) (\d{3})/.exec(statusLine);
   if (!match) throw new Error(`not an HTTP/1.1 answer: ${JSON.stringify(statusLine.slice(0, 80))}`);
   const headers: Record<string, string> = {};
   for (const line of lines) {
@@ -90,15 +104,16 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
     const value = line.slice(colon + 1).trim();
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
-  return { status: Number(match[1]), headers };
+  const keepAlive = match[1] === "1" && !/(^|,)\s*close\s*(,|$)/i.test(headers.connection ?? "");
+  return { status: Number(match[2]), headers, keepAlive };
 }
 
-/** One request on its own connection (`connection: close`): headers first, then the body on demand. */
-class HttpExchange {
+/** One request on a connection: headers first, then the body on demand. */
+class HttpExchange implements ConnectionUser {
   readonly head: Promise<HttpAnswer>;
-  private socket: Socket;
   private headBytes: Buffer = Buffer.alloc(0);
   private decoder?: BodyDecoder;
+  private keepAlive = false;
   private sink?: BodySink;
   /** Copies of body bytes that arrived before anyone asked for them. */
   private early: Buffer[] = [];
@@ -109,41 +124,31 @@ class HttpExchange {
   /** The connection closed after the headers but before readBody: how, for readBody to judge. */
   private closedBeforeRead?: { failure?: Error };
 
-  constructor(url: URL, headers: Record<string, string>, idleMs: number) {
+  constructor(
+    private readonly connection: HttpConnection,
+    request: string,
+    private readonly idleMs: number,
+  ) {
     this.head = new Promise((resolve, reject) => {
       this.settleHead = { resolve, reject };
     });
-    const request = requestText(url, headers);
-    const https = url.protocol === "https:";
-    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    const port = Number(url.port) || (https ? 443 : 80);
-    const onread = { buffer: Buffer.allocUnsafe(readBufferBytes), callback: this.onRead };
-    this.socket = https
-      ? // tls.connect takes every net.connect option, onread included; its type just does not list it
-        tlsConnect({ host, port, servername: isIP(host) ? undefined : host, onread } as ConnectionOptions)
-      : netConnect({ host, port, onread });
-    this.socket.write(request);
-    this.socket.setTimeout(idleMs, () => this.socket.destroy(new Error(`no data for ${idleMs / 1000} s`)));
-    let failure: Error | undefined;
-    this.socket.on("error", (error) => {
-      failure = error;
-    });
-    this.socket.on("close", () => this.onClose(failure));
+    connection.attach(this, idleMs);
+    connection.socket.write(request);
   }
 
-  private readonly onRead = (length: number, buffer: Buffer): boolean => {
+  onData(data: Buffer): void {
     try {
-      const data = buffer.subarray(0, length);
       if (!this.decoder) this.readHead(data);
       else if (this.sink) this.deliver(data);
       else this.early.push(Buffer.from(data));
     } catch (error) {
       this.end(error as Error);
     }
-    // never paused: a paused TLS socket can report its close before handing over the bytes it holds
-    return true;
-  };
+  }
 
+  onTimeout(): void {
+    this.end(new Error(`no data for ${this.idleMs / 1000} s`));
+  }
   private readHead(data: Buffer): void {
     const searchFrom = Math.max(0, this.headBytes.length - 3);
     this.headBytes = Buffer.concat([this.headBytes, data]);
@@ -151,7 +156,7 @@ class HttpExchange {
     if ((end < 0 ? this.headBytes.length : end) > maxHeaderBytes)
       throw new Error("the response headers are too large");
     if (end < 0) return;
-    const { status, headers } = parseHead(this.headBytes.toString("latin1", 0, end));
+    const { status, headers, keepAlive } = parseHead(this.headBytes.toString("latin1", 0, end));
     const rest = this.headBytes.subarray(end + 4);
     this.headBytes = Buffer.alloc(0);
     if (status >= 100 && status < 200) {
@@ -159,6 +164,7 @@ class HttpExchange {
       return;
     }
     this.decoder = new BodyDecoder(headers);
+    this.keepAlive = keepAlive;
     this.early = [Buffer.from(rest)];
     this.settleHead.resolve({
       status,
@@ -195,7 +201,10 @@ class HttpExchange {
   private end(error: Error | null): void {
     if (this.ended !== undefined) return;
     this.ended = error;
-    this.socket.destroy();
+    // the connection carries the next request only after a cleanly finished answer
+    const reusable = error === null && this.keepAlive && this.decoder?.complete && !this.decoder.overran;
+    if (reusable) this.connection.release();
+    else this.connection.close();
     if (!this.decoder) this.settleHead.reject(error ?? new Error("the connection closed"));
     this.settle();
   }
@@ -208,14 +217,19 @@ class HttpExchange {
     else body?.resolve();
   }
 
-  private onClose(failure: Error | undefined): void {
+  onClose(failure: Error | undefined): void {
     if (this.ended !== undefined) return;
     if (this.decoder && !this.sink) {
       // judged once readBody has taken the bytes that came before the close
       this.closedBeforeRead = { failure };
       return;
     }
-    if (!this.decoder) this.end(failure ?? new Error("the connection closed before the response headers"));
+    if (!this.decoder)
+      this.end(
+        this.headBytes.length === 0
+          ? new ClosedBeforeAnswer(failure)
+          : (failure ?? new Error("the connection closed before the response headers")),
+      );
     else if (this.decoder.endsAtClose && !failure) this.end(null);
     else this.end(failure ?? new Error(`the connection closed ${this.decoder.describeProgress()}`));
   }

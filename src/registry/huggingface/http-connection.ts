@@ -1,0 +1,97 @@
+import { isIP, connect as netConnect, type Socket } from "node:net";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+
+/** Reads of up to 1 MiB: a few hundred reads for a large file instead of thousands of small stream chunks. */
+const readBufferBytes = 1 << 20;
+/** An idle kept-alive connection is closed after this long (servers commonly close theirs after 5 s). */
+const keepIdleMs = 4000;
+
+/** Whoever is using a connection now: its bytes, its close, and its silence go there. */
+export interface ConnectionUser {
+  onData(data: Buffer): void;
+  onClose(failure: Error | undefined): void;
+  onTimeout(): void;
+}
+
+/**
+ * One HTTP/1.1 connection, plain or TLS, read straight into a reused 1 MiB buffer (`onread`): node:http's stream
+ * of freshly allocated chunks costs several times the CPU per byte. Between requests it waits in a per-origin
+ * pool, so the small files of a repo do not each pay a TCP and TLS handshake.
+ */
+export class HttpConnection {
+  readonly socket: Socket;
+  /** Requests this connection has carried before the current one. */
+  served = 0;
+  private user?: ConnectionUser;
+  private failure?: Error;
+
+  constructor(readonly origin: string) {
+    const url = new URL(origin);
+    const https = url.protocol === "https:";
+    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    const port = Number(url.port) || (https ? 443 : 80);
+    const onread = {
+      buffer: Buffer.allocUnsafe(readBufferBytes),
+      callback: (length: number, buffer: Buffer) => {
+        this.user?.onData(buffer.subarray(0, length));
+        // never paused: a paused TLS socket can report its close before handing over the bytes it holds
+        return true;
+      },
+    };
+    this.socket = https
+      ? // tls.connect takes every net.connect option, onread included; its type just does not list it
+        tlsConnect({ host, port, servername: isIP(host) ? undefined : host, onread } as ConnectionOptions)
+      : netConnect({ host, port, onread });
+    this.socket.on("error", (error) => {
+      this.failure = error;
+    });
+    this.socket.on("timeout", () => (this.user ? this.user.onTimeout() : this.socket.destroy()));
+    this.socket.on("close", () => {
+      removeIdle(this);
+      this.user?.onClose(this.failure);
+    });
+  }
+
+  /** Hands the connection to `user`, with `idleMs` of silence allowed before `onTimeout`. */
+  attach(user: ConnectionUser, idleMs: number): void {
+    this.user = user;
+    this.socket.ref();
+    this.socket.setTimeout(idleMs);
+  }
+
+  /** The request is done and the answer fully read: keep the connection for the next request to its origin. */
+  release(): void {
+    this.user = undefined;
+    this.served++;
+    if (this.socket.destroyed) return;
+    this.socket.setTimeout(keepIdleMs);
+    // an idle connection never keeps the process alive
+    this.socket.unref();
+    const list = idle.get(this.origin) ?? [];
+    list.push(this);
+    idle.set(this.origin, list);
+  }
+
+  /** Closes the connection; its user hears nothing more. */
+  close(): void {
+    this.user = undefined;
+    this.socket.destroy();
+  }
+}
+
+const idle = new Map<string, HttpConnection[]>();
+
+function removeIdle(connection: HttpConnection): void {
+  const list = idle.get(connection.origin);
+  const at = list?.indexOf(connection) ?? -1;
+  if (list && at >= 0) list.splice(at, 1);
+}
+
+/** An idle connection to `origin` if one is kept, else a new one. */
+export function takeConnection(origin: string): HttpConnection {
+  const list = idle.get(origin);
+  for (let reused = list?.pop(); reused; reused = list?.pop()) {
+    if (!reused.socket.destroyed) return reused;
+  }
+  return new HttpConnection(origin);
+}
