@@ -14,12 +14,16 @@
  * X-Linked-Size, Accept-Ranges and Range → 206; LFS files redirect (302) to /__cdn/… on the same server (or on
  * `cdnOrigin`) as the Hub redirects to its CDN. Repo ids are matched case-insensitively and answered in their canonical spelling.
  * Errors: JSON `{"error"}` with X-Error-Code (RepoNotFound, RevisionNotFound, GatedRepo) and 401/403/404.
- * Repo builders (ONNX with variants and external data, safetensors, from a folder) are in fake-hub-repos.ts.
+ * Repo builders (ONNX with variants and external data, safetensors, from a folder) are in fake-hub-repos.ts,
+ * the ids a repo gets in fake-hub-build.ts, the faults a test can set (throttle, drop, stall, corrupt) and
+ * how bodies are sent with them in fake-hub-faults.ts.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { type Built, buildRepo } from "./fake-hub-build.js";
+import { type Faults, sendWithFaults } from "./fake-hub-faults.js";
 
 export interface FakeRepo {
   /** Canonical id, `org/Name` (or a single segment such as `gpt2`). */
@@ -47,24 +51,6 @@ export interface TreeEntry {
   size: number;
   oid: string;
   lfs?: { oid: string; size: number; pointerSize: number };
-}
-
-export interface Faults {
-  /** Serve file bodies at this rate, in chunks of `chunkSize` (default 16 KiB). */
-  throttle?: { bytesPerSecond: number; chunkSize?: number };
-  /** Cut the connection after `bytes` of a response for `file` (repo path), `times` times (default 1). */
-  dropAfter?: { file: string; bytes: number; times?: number };
-  /** Send `bytes` of the next response for `file`, then hold the connection open sending nothing (once). */
-  stallAfter?: { file: string; bytes: number };
-  /** Flip the byte at `offset` of `file` in the next `times` responses (default 1). */
-  corrupt?: { file: string; offset: number; times?: number };
-  /**
-   * Answer the next `times` requests whose path includes `pathIncludes` (default all) with this status, and a
-   * Retry-After header when `retryAfter` is set.
-   */
-  fail?: { status: number; times: number; html?: boolean; pathIncludes?: string; retryAfter?: string };
-  /** Answer API requests with a 200 HTML page (a captive portal, a wrong HF_ENDPOINT). */
-  htmlApi?: boolean;
 }
 
 export interface FakeHubStats {
@@ -107,34 +93,6 @@ export interface FakeHubOptions {
   tls?: { key: string; cert: string };
 }
 
-interface Built {
-  repo: FakeRepo;
-  commit: string;
-  files: Map<string, { content: Buffer; oid: string; sha256: string; lfs: boolean }>;
-}
-
-const lfsPattern = /\.(onnx|onnx_data|data|safetensors|bin|h5|msgpack|pt|pth|ot|model)$/;
-
-function build(repo: FakeRepo): Built {
-  const files = new Map<string, { content: Buffer; oid: string; sha256: string; lfs: boolean }>();
-  for (const [path, raw] of Object.entries(repo.files)) {
-    const content = Buffer.from(raw);
-    const sha256 = createHash("sha256").update(content).digest("hex");
-    const lfs = lfsPattern.test(path) || content.length >= 1 << 20;
-    const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${content.length}\n`;
-    const gitContent = lfs ? Buffer.from(pointer) : content;
-    const oid = createHash("sha1").update(`blob ${gitContent.length}\0`).update(gitContent).digest("hex");
-    files.set(path, { content, oid, sha256, lfs });
-  }
-  const commit = createHash("sha1")
-    .update(repo.id)
-    .update([...files].map(([path, f]) => `${path}:${f.oid}`).join("\n"))
-    .digest("hex");
-  return { repo, commit, files };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHub> {
   const token = options.token ?? "hf_fake_token";
   const repos = new Map<string, Built>();
@@ -146,7 +104,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     requests: [],
     withAuthorization: [],
   };
-  const addRepo = (repo: FakeRepo) => repos.set(repo.id.toLowerCase(), build(repo));
+  const addRepo = (repo: FakeRepo) => repos.set(repo.id.toLowerCase(), buildRepo(repo));
   for (const repo of options.repos ?? []) addRepo(repo);
 
   const json = (res: ServerResponse, status: number, body: unknown, errorCode?: string) => {
@@ -225,54 +183,12 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     json(res, 200, repo.answer ? repo.answer(info) : info);
   };
 
-  const sendBody = async (res: ServerResponse, key: string, file: string, body: Buffer, start: number) => {
+  const sendBody = (res: ServerResponse, key: string, file: string, body: Buffer, start: number) => {
     stats.downloads.set(key, (stats.downloads.get(key) ?? 0) + 1);
-    const count = (n: number) => {
+    return sendWithFaults(res, faults, { file, body, start }, (n) => {
       stats.bytesServed += n;
       stats.bytesByFile.set(key, (stats.bytesByFile.get(key) ?? 0) + n);
-    };
-    let data = body;
-    const corrupt = faults.corrupt;
-    if (corrupt?.file === file && corrupt.offset >= start && corrupt.offset < start + body.length) {
-      data = Buffer.from(body);
-      data[corrupt.offset - start] = (data[corrupt.offset - start] as number) ^ 0xff;
-      corrupt.times = (corrupt.times ?? 1) - 1;
-      if (corrupt.times <= 0) faults.corrupt = undefined;
-    }
-    const drop = faults.dropAfter?.file === file ? faults.dropAfter : undefined;
-    if (drop) {
-      drop.times = (drop.times ?? 1) - 1;
-      if (drop.times <= 0) faults.dropAfter = undefined;
-    }
-    const stall = faults.stallAfter?.file === file ? faults.stallAfter : undefined;
-    if (stall) faults.stallAfter = undefined;
-    const throttle = faults.throttle;
-    if (!drop && !throttle && !stall) {
-      count(data.length);
-      res.end(data);
-      return;
-    }
-    const chunk = throttle?.chunkSize ?? 16 * 1024;
-    for (let offset = 0; offset < data.length && !res.destroyed; offset += chunk) {
-      let piece = data.subarray(offset, offset + chunk);
-      if (drop && offset + piece.length >= drop.bytes) {
-        piece = piece.subarray(0, Math.max(0, drop.bytes - offset));
-        count(piece.length);
-        res.write(piece, () => res.socket?.destroy());
-        return;
-      }
-      if (stall && offset + piece.length >= stall.bytes) {
-        piece = piece.subarray(0, Math.max(0, stall.bytes - offset));
-        count(piece.length);
-        res.write(piece);
-        await new Promise((resolve) => res.once("close", resolve));
-        return;
-      }
-      count(piece.length);
-      if (!res.write(piece)) await new Promise((resolve) => res.once("drain", resolve));
-      if (throttle) await sleep((piece.length / throttle.bytesPerSecond) * 1000);
-    }
-    res.end();
+    });
   };
 
   const serveContent = async (
