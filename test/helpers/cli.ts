@@ -13,13 +13,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the built gpux CLI as a user would (a real process), with extra environment. */
-export function runCli(
+/** Run a program to its end and collect what it printed (a real process, with extra environment). */
+export function runProcess(
+  command: string,
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
@@ -36,4 +37,12 @@ export function runCli(
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.input ?? "");
   });
+}
+
+/** Run the built gpux CLI as a user would (a real process), with extra environment. */
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<CliResult> {
+  return runProcess(process.execPath, [cliPath, ...args], options);
 }

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { runCli } from "../helpers/cli.js";
+import { runCli, runProcess } from "../helpers/cli.js";
 import { startFakeHub } from "../helpers/fake-hub.js";
 import { onnxRepo } from "../helpers/fake-hub-repos.js";
 import { python, requirePython } from "../helpers/python.js";
@@ -41,18 +40,9 @@ async function snapshotDownload(
     "files = sorted(os.path.relpath(os.path.join(d, f), p) for d, _, fs in os.walk(p) for f in fs)",
     "print(json.dumps({'dir': p, 'files': files}))",
   ].join("\n");
-  const child = spawn(python, ["-c", script], { env: { ...process.env, ...env(home) } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const code = await new Promise((resolve) => child.on("close", resolve));
-  assert.equal(code, 0, stderr);
-  return JSON.parse(stdout.trim().split("\n").pop() as string);
+  const result = await runProcess(python, ["-c", script], { env: env(home) });
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout.trim().split("\n").pop() as string);
 }
 
 test("Python's snapshot_download(local_files_only=True) finds what gpux pulled", async (t) => {
