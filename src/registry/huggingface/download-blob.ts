@@ -155,7 +155,6 @@ export async function downloadBlob(
             fetched += chunk.length;
             options.onBytes?.(offset);
             appender.add(chunk);
-            return undefined;
           });
         } finally {
           try {
