@@ -1,6 +1,6 @@
 /**
  * bench/pull: `gpux pull` of a ~250 MB ONNX repo from the fake hub on loopback, next to `curl` fetching the
- * same files from the same server, alternating in one run. gpux also verifies sha256, writes the Hugging Face
+ * same files from the same server, alternating in one run (and alternating which of the two goes first). gpux also verifies sha256, writes the Hugging Face
  * cache layout, the store entry and gpux.yml; curl only writes the bytes. Both are child processes, so both
  * pay their process start.
  *
@@ -58,14 +58,23 @@ try {
       join(dir, "curl", String(i)),
       `${hub.url}/bench/Big/resolve/main/${f}`,
     ]);
-    curl.push(await timed("curl", ["-sSfL", "--create-dirs", ...urls]));
-    gpux.push(
-      await timed(process.execPath, [cli, "pull", "bench/Big"], {
-        HF_ENDPOINT: hub.url,
-        HF_HUB_CACHE: join(dir, "hub"),
-        GPUX_HOME: join(dir, "gpux"),
-      }),
-    );
+    const runCurl = async () => curl.push(await timed("curl", ["-sSfL", "--create-dirs", ...urls]));
+    const runGpux = async () =>
+      gpux.push(
+        await timed(process.execPath, [cli, "pull", "bench/Big"], {
+          HF_ENDPOINT: hub.url,
+          HF_HUB_CACHE: join(dir, "hub"),
+          GPUX_HOME: join(dir, "gpux"),
+        }),
+      );
+    // Who goes first alternates: the second writer of 250 MB in a round can find the disk busy with the first's.
+    if (round % 2 === 0) {
+      await runCurl();
+      await runGpux();
+    } else {
+      await runGpux();
+      await runCurl();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 } finally {

@@ -1,19 +1,20 @@
 import { writeSync } from "node:fs";
 
-/** Small received chunks (TLS records are 16 KiB) are gathered into writes of this many bytes. */
-const batchBytes = 1 << 20;
-/** A chunk at least this large is written as it is, without a copy. */
-const directBytes = batchBytes / 4;
+/**
+ * Bytes per write: small received chunks (TLS records are 16 KiB) are gathered up to this, larger ones are
+ * written in slices of it. Measured here, 250 MB written in 128 KiB calls took 0.06 s, in 1 MiB calls 0.54 s.
+ */
+const writeBytes = 128 * 1024;
 /** A partial batch is written after this long without more data: a stalled, then killed, pull loses nothing. */
 const idleFlushMs = 20;
 
 /**
- * Appends received chunks to an open file with synchronous writes in ~1 MiB batches. Synchronous on purpose:
- * measured on a 250 MB download, writes queued to the thread pool made the socket wait on the disk queue and
- * took longer than writing each batch in place (a page-cache copy of about a millisecond).
+ * Appends received chunks to an open file with synchronous writes of 128 KiB. Synchronous on purpose: measured
+ * on a 250 MB download, writes queued to the thread pool made the socket wait on the disk queue and took longer
+ * than writing each slice in place (a page-cache copy of a fraction of a millisecond).
  */
 export class BatchedAppender {
-  private readonly batch = Buffer.allocUnsafe(batchBytes);
+  private readonly batch = Buffer.allocUnsafe(writeBytes);
   private filled = 0;
   private readonly idle: NodeJS.Timeout;
   /** A write that failed in the idle timer, thrown by the next call. */
@@ -33,16 +34,18 @@ export class BatchedAppender {
   /** Writes or copies `chunk`; the caller may reuse it as soon as this returns. */
   add(chunk: Uint8Array): void {
     if (this.failure) throw this.failure;
-    if (this.filled === 0 && chunk.length >= directBytes) {
-      this.writeAll(chunk);
-      return;
+    let at = 0;
+    if (this.filled === 0) {
+      // whole slices straight from the caller's buffer, no copy
+      const direct = chunk.length - (chunk.length % writeBytes);
+      for (; at < direct; at += writeBytes) this.writeAll(chunk.subarray(at, at + writeBytes));
     }
-    for (let at = 0; at < chunk.length; ) {
-      const take = Math.min(chunk.length - at, batchBytes - this.filled);
+    while (at < chunk.length) {
+      const take = Math.min(chunk.length - at, writeBytes - this.filled);
       this.batch.set(chunk.subarray(at, at + take), this.filled);
       this.filled += take;
       at += take;
-      if (this.filled === batchBytes) this.flush();
+      if (this.filled === writeBytes) this.flush();
     }
     if (this.filled > 0) this.idle.refresh();
   }
