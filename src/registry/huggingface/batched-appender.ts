@@ -35,17 +35,19 @@ export class BatchedAppender {
   add(chunk: Uint8Array): void {
     if (this.failure) throw this.failure;
     let at = 0;
-    if (this.filled === 0) {
-      // whole slices straight from the caller's buffer, no copy
-      const direct = chunk.length - (chunk.length % writeBytes);
-      for (; at < direct; at += writeBytes) this.writeAll(chunk.subarray(at, at + writeBytes));
-    }
-    while (at < chunk.length) {
-      const take = Math.min(chunk.length - at, writeBytes - this.filled);
-      this.batch.set(chunk.subarray(at, at + take), this.filled);
-      this.filled += take;
-      at += take;
+    if (this.filled > 0) {
+      // top up the waiting batch first, so the rest can go out in whole slices
+      at = Math.min(chunk.length, writeBytes - this.filled);
+      this.batch.set(chunk.subarray(0, at), this.filled);
+      this.filled += at;
       if (this.filled === writeBytes) this.flush();
+    }
+    // whole slices straight from the caller's buffer, no copy
+    for (; chunk.length - at >= writeBytes; at += writeBytes)
+      this.writeAll(chunk.subarray(at, at + writeBytes));
+    if (at < chunk.length) {
+      this.batch.set(chunk.subarray(at), this.filled);
+      this.filled += chunk.length - at;
     }
     if (this.filled > 0) this.idle.refresh();
   }
