@@ -142,7 +142,7 @@ test("a sink that throws ends the download with its error and closes the connect
 
 /** Answers every request on a connection with "ok"; counts connections. */
 async function countingServer(
-  answer: (socket: Socket) => void,
+  answer: (socket: Socket, nth: number) => void,
 ): Promise<{ url: string; connections: () => number }> {
   let connections = 0;
   const sockets: Socket[] = [];
@@ -150,11 +150,12 @@ async function countingServer(
     connections++;
     sockets.push(socket);
     let pending = "";
+    let served = 0;
     socket.on("data", (data) => {
       pending += data.toString("latin1");
       while (pending.includes("\r\n\r\n")) {
         pending = pending.slice(pending.indexOf("\r\n\r\n") + 4);
-        answer(socket);
+        answer(socket, ++served);
       }
     });
     socket.on("error", () => undefined);
@@ -194,6 +195,21 @@ test("a kept connection that the server closed while idle is replaced without an
   await sleep(60);
   assert.equal((await receive(server.url)).body.toString(), "ok");
   assert.equal(server.connections(), 2);
+});
+
+test("a request that meets a kept connection closing under it is sent once more on a new one", async () => {
+  // the race a keep-alive client cannot avoid: the server gives up on the connection as the request arrives
+  const server = await countingServer((socket, nth) => {
+    if (nth === 1) socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    else socket.destroy();
+  });
+  assert.equal((await receive(server.url)).body.toString(), "ok");
+  assert.equal((await receive(server.url)).body.toString(), "ok");
+  assert.equal(server.connections(), 2);
+  // a new connection that closes before answering is an error, not retried forever
+  const broken = await countingServer((socket) => socket.destroy());
+  await assert.rejects(receive(broken.url), /closed before the response headers/);
+  assert.equal(broken.connections(), 1);
 });
 
 test("header values with line breaks are refused before anything is sent", async () => {
