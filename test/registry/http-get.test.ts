@@ -11,17 +11,33 @@ import { tempDir } from "../helpers/temp-dir.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A TCP server that answers every request with `script`, which writes raw bytes (an HTTP server gone wrong). */
-async function rawServer(script: (socket: Socket) => Promise<void>): Promise<string> {
+/**
+ * A TCP server on 127.0.0.1 for one test: `onConnection` speaks raw bytes. Its URL is returned; when the test
+ * ends its connections are closed from this side (the client keeps idle ones for seconds) and it stops.
+ */
+async function listenRaw(onConnection: (socket: Socket) => void): Promise<string> {
+  const sockets: Socket[] = [];
   const server = createServer((socket) => {
+    sockets.push(socket);
     socket.setNoDelay(true);
-    socket.once("data", () => {
-      script(socket).catch(() => socket.destroy());
-    });
+    socket.on("error", () => undefined);
+    onConnection(socket);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/file`;
+}
+
+/** A server that answers the first request of each connection with `script` (an HTTP server gone wrong). */
+function rawServer(script: (socket: Socket) => Promise<void>): Promise<string> {
+  return listenRaw((socket) =>
+    socket.once("data", () => {
+      script(socket).catch(() => socket.destroy());
+    }),
+  );
 }
 
 /** Writes `text` a few bytes at a time, so that every boundary lands mid-line or mid-chunk somewhere. */
@@ -140,15 +156,13 @@ test("a sink that throws ends the download with its error and closes the connect
   assert.ok(closed, "the connection stayed open");
 });
 
-/** Answers every request on a connection with "ok"; counts connections. */
+/** A server that calls `answer` for each request of a connection (the nth on it), and counts connections. */
 async function countingServer(
   answer: (socket: Socket, nth: number) => void,
 ): Promise<{ url: string; connections: () => number }> {
   let connections = 0;
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
+  const url = await listenRaw((socket) => {
     connections++;
-    sockets.push(socket);
     let pending = "";
     let served = 0;
     socket.on("data", (data) => {
@@ -158,18 +172,8 @@ async function countingServer(
         answer(socket, ++served);
       }
     });
-    socket.on("error", () => undefined);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  // the client keeps its idle connection for seconds: close it from this side
-  after(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/file`,
-    connections: () => connections,
-  };
+  return { url, connections: () => connections };
 }
 
 test("requests to one origin share a kept-alive connection, unless the server says close", async () => {

@@ -32,7 +32,7 @@ export interface HttpAnswer {
 }
 
 /** HF_HUB_DOWNLOAD_TIMEOUT (seconds, as huggingface_hub reads it) in milliseconds; 10 s when unset or invalid. */
-export function downloadIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+function downloadIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const seconds = Number(env.HF_HUB_DOWNLOAD_TIMEOUT);
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
 }
