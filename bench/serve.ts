@@ -10,6 +10,9 @@
  * 4 and 16 (autocannon for --serve-seconds), while /health is polled every 25 ms from a worker thread.
  * Batch-1 latency is measured interleaved with serve's concurrency 1, and raw throughput at the best batch
  * alternates with serve's concurrency runs, so both sides see the same machine.
+ * The floor: two minimal servers (bench/floor/minimal-server.mjs: node:http or a bare socket in front of one
+ * worker thread with the same session, and nothing else) are timed in the same concurrency-1 loop, to show how
+ * much of the overhead any Node server with an inference thread pays here and how much is gpux's own.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -87,12 +90,33 @@ const requestBody = JSON.stringify({
   attention_mask: [new Array(seq).fill(1)],
 });
 
-async function startServe(
-  dir: string,
-  maxBatchSize = 16,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
+interface RunningServer {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/** Start a server process and wait for the URL it prints (matched by `announces`). */
+async function startServer(args: string[], announces: RegExp): Promise<RunningServer> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = announces.exec(out);
+      if (match) resolve(match[1] as string);
+    });
+    child.on("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.on("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return { url, stop };
+}
+
+const startServe = (dir: string, maxBatchSize = 16) =>
+  startServer(
     [
       join(root, "dist/cli/main.js"),
       "serve",
@@ -104,26 +128,15 @@ async function startServe(
       "--worker-nice",
       String(workerNice),
     ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
+    /playground\s+(http:\/\/\S+)/,
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = /playground\s+(http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1] as string);
-    });
-    child.on("exit", (code) => reject(new Error(`gpux serve exited with ${code}`)));
-  });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      child.on("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
-  return { url, stop };
-}
+
+/** bench/floor/minimal-server.mjs: the least a Node server with an inference thread can do (see that file). */
+const startMinimal = (dir: string, front: "http" | "socket") =>
+  startServer(
+    [join(root, "bench/floor/minimal-server.mjs"), join(dir, "model.onnx"), front],
+    /listening\s+(http:\/\/\S+)/,
+  );
 
 // A lean keep-alive client (node:http), so the figures are gpux's and not a heavy client library's.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -217,21 +230,37 @@ const poller = new Worker(pollerCode, { eval: true, workerData: { buffer: shared
 const healthDone = new Promise<number[]>((resolve) => poller.once("message", resolve));
 const serving = (on: boolean) => Atomics.store(shared, 0, on ? 1 : 0);
 
-// Batch 1, interleaved: raw run, then one serve request, repeated, so both see the same machine.
+// Batch 1, interleaved: a raw run, then one request to gpux serve and one to each minimal server (in turn
+// first), repeated, so all see the same machine. Each request follows an inference, as gpux's do.
+const minimalHttp = await startMinimal(dir, "http");
+const minimalSocket = await startMinimal(dir, "socket");
+for (let i = 0; i < 5; i++) for (const s of [minimalHttp, minimalSocket]) await post(s.url);
 const raw1: number[] = [];
 const serve1: number[] = [];
+const floorHttp1: number[] = [];
+const floorSocket1: number[] = [];
 const perRound = Math.max(5, Math.round(seconds * 2));
+const c1Targets: Array<[string, number[]]> = [
+  [server.url, serve1],
+  [minimalHttp.url, floorHttp1],
+  [minimalSocket.url, floorSocket1],
+];
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < perRound; i++) {
     const feeds = ids(1);
     const start = performance.now();
     await session.run(feeds);
     raw1.push(performance.now() - start);
-    serving(true);
-    serve1.push(await post(server.url));
-    serving(false);
+    for (let k = 0; k < c1Targets.length; k++) {
+      const [url, times] = c1Targets[(i + k) % c1Targets.length] as [string, number[]];
+      serving(url === server.url);
+      times.push(await post(url));
+      serving(false);
+    }
   }
 }
+await minimalHttp.stop();
+await minimalSocket.stop();
 
 // Throughput: raw at the best batch size alternating with serve at concurrency 4 and 16.
 const serveRate = new Map<number, { rps: number; p50: number; p99: number }>();
@@ -296,6 +325,17 @@ const rows: string[][] = [
     percentile(serve1, 99).toFixed(2),
     (1000 / mean(serve1)).toFixed(1),
   ],
+  ...(
+    [
+      ["minimal node:http server + worker, c=1", floorHttp1],
+      ["minimal bare-socket server + worker, c=1", floorSocket1],
+    ] as Array<[string, number[]]>
+  ).map(([name, times]) => [
+    name,
+    percentile(times, 50).toFixed(2),
+    percentile(times, 99).toFixed(2),
+    (1000 / mean(times)).toFixed(1),
+  ]),
   ...[...serveRate].map(([c, s]) => [
     `gpux serve, concurrency ${c}`,
     s.p50.toFixed(2),
@@ -309,14 +349,41 @@ console.log(line(["setup", "p50 ms", "p99 ms", "inferences/s"]));
 console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
 for (const row of rows) console.log(line(row));
 const overhead = percentile(serve1, 50) - percentile(raw1, 50);
+/**
+ * 95% interval of p50(a) - p50(b) by bootstrap (each side resampled with replacement): how far the difference
+ * of two medians of ~75 ms could move with this many samples on this machine.
+ */
+function medianDifferenceInterval(a: number[], b: number[], draws = 2000): [number, number] {
+  let seed = 12345; // a fixed LCG, so the interval is reproducible for the same samples
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const resample = (values: number[]) =>
+    values.map(() => values[Math.floor(random() * values.length)] as number);
+  const differences = Array.from(
+    { length: draws },
+    () => percentile(resample(a), 50) - percentile(resample(b), 50),
+  );
+  return [percentile(differences, 2.5), percentile(differences, 97.5)];
+}
+const interval = (a: number[]) =>
+  medianDifferenceInterval(a, raw1)
+    .map((ms) => ms.toFixed(2))
+    .join(" to ");
 const ratio = (serveRate.get(16)?.rps ?? 0) / bestRaw;
 console.log(
   `\nserving overhead per request (trivial graph, same request and answer): p50 ${(percentile(trivialServe, 50) - percentile(trivialRaw, 50)).toFixed(3)} ms` +
     `\nconcurrency 1 p50 overhead: ${overhead.toFixed(2)} ms (target ≤ 1.5 ms) ${overhead <= 1.5 ? "PASS" : "MISS"}` +
+    `\n  (95% bootstrap interval of that difference of medians: ${interval(serve1)} ms)` +
     `\n  (diagnostic: median of the ${raw1.length} paired differences serve − raw, each pair measured back to back: ${percentile(
       serve1.map((ms, i) => ms - (raw1[i] as number)),
       50,
     ).toFixed(2)} ms)` +
+    `\n  (floor, same client and interleaving: minimal node:http server + worker ${(percentile(floorHttp1, 50) - percentile(raw1, 50)).toFixed(2)} ms` +
+    ` [${interval(floorHttp1)}],` +
+    ` minimal bare-socket server + worker ${(percentile(floorSocket1, 50) - percentile(raw1, 50)).toFixed(2)} ms` +
+    ` [${interval(floorSocket1)}])` +
     `\nconcurrency 16 throughput / best raw (batch ${bestBatch}): ${ratio.toFixed(2)} (target ≥ 0.9) ${ratio >= 0.9 ? "PASS" : "MISS"}` +
     `\n/health p99 during serve runs: ${percentile(health, 99).toFixed(2)} ms over ${health.length} polls (target < 20 ms) ${percentile(health, 99) < 20 ? "PASS" : "MISS"}`,
 );
