@@ -3,7 +3,7 @@
 // command starts by reading a few files instead of resolving and compiling a few hundred modules (`gpux pull`
 // started ~0.1 s sooner). Lazily loaded commands become chunks beside it (dist/cli/chunk-*.js), at the same
 // depth as the module they came from, so paths computed from import.meta.url still hold. Packages with
-// native code, worker files or plugin loading stay external and load from node_modules as usual.
+// native code, worker files or plugin loading (and undici, loaded only behind a proxy) stay external and load from node_modules as usual.
 import { readdirSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -20,7 +20,7 @@ await build({
   target: "node20",
   keepNames: true,
   chunkNames: "chunk-[hash]",
-  external: ["onnxruntime-node", "onnxruntime-common", "fastify", "@fastify/*", "prom-client"],
+  external: ["onnxruntime-node", "onnxruntime-common", "fastify", "@fastify/*", "prom-client", "undici"],
   // bundled CommonJS dependencies (commander) call require()
   banner: {
     js: "import { createRequire as gpuxCreateRequire } from 'node:module'; const require = gpuxCreateRequire(import.meta.url);",

@@ -98,5 +98,10 @@ export function registerPullCommand(program: Command): void {
       "Hugging Face cache folder (default: HF_HUB_CACHE or ~/.cache/huggingface/hub)",
     )
     .option("--json", "NDJSON progress events, then a result object (see docs/reference/cli.md)")
+    .addHelpText(
+      "after",
+      "\nEnvironment: HF_ENDPOINT (a mirror), HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE, HTTPS_PROXY / HTTP_PROXY /\n" +
+        "NO_PROXY (a proxy, tunnelled with CONNECT), NODE_EXTRA_CA_CERTS (a private CA). See docs/guides/registries.md.",
+    )
     .action(runAction(pull));
 }

@@ -1,5 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import { proxyFor } from "./proxy-settings.js";
+import { openTunnel } from "./proxy-tunnel.js";
 
 /** Reads of up to 1 MiB: a few hundred reads for a large file instead of thousands of small stream chunks. */
 const readBufferBytes = 1 << 20;
@@ -16,7 +18,8 @@ export interface ConnectionUser {
 /**
  * One HTTP/1.1 connection, plain or TLS, read straight into a reused 1 MiB buffer (`onread`): node:http's stream
  * of freshly allocated chunks costs several times the CPU per byte. Between requests it waits in a per-origin
- * pool, so the small files of a repo do not each pay a TCP and TLS handshake.
+ * pool, so the small files of a repo do not each pay a TCP and TLS handshake. Through a proxy it runs inside a
+ * CONNECT tunnel (see openConnection); TLS over a tunnel reads in ordinary chunks, as Node offers no `onread` there.
  */
 export class HttpConnection {
   readonly socket: Socket;
@@ -25,7 +28,15 @@ export class HttpConnection {
   private user?: ConnectionUser;
   private failure?: Error;
 
-  constructor(readonly origin: string) {
+  /**
+   * `tunnel`: a connection through a proxy to the origin's host and port (openTunnel). `poolKey`: which idle
+   * connections this one may stand in for (the origin, and the proxy when there is one).
+   */
+  constructor(
+    readonly origin: string,
+    tunnel?: Socket,
+    readonly poolKey = origin,
+  ) {
     const url = new URL(origin);
     const https = url.protocol === "https:";
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -38,10 +49,16 @@ export class HttpConnection {
         return true;
       },
     };
-    this.socket = https
-      ? // tls.connect takes every net.connect option, onread included; its type just does not list it
-        tlsConnect({ host, port, servername: isIP(host) ? undefined : host, onread } as ConnectionOptions)
-      : netConnect({ host, port, onread });
+    const servername = isIP(host) ? undefined : host;
+    if (tunnel) {
+      this.socket = https ? tlsConnect({ socket: tunnel, servername }) : tunnel;
+      this.socket.on("data", (chunk: Buffer) => this.user?.onData(chunk));
+    } else {
+      this.socket = https
+        ? // tls.connect takes every net.connect option, onread included; its type just does not list it
+          tlsConnect({ host, port, servername, onread } as ConnectionOptions)
+        : netConnect({ host, port, onread });
+    }
     this.socket.on("error", (error) => {
       this.failure = error;
     });
@@ -67,9 +84,9 @@ export class HttpConnection {
     this.socket.setTimeout(keepIdleMs);
     // an idle connection never keeps the process alive
     this.socket.unref();
-    const list = idle.get(this.origin) ?? [];
+    const list = idle.get(this.poolKey) ?? [];
     list.push(this);
-    idle.set(this.origin, list);
+    idle.set(this.poolKey, list);
   }
 
   /** Closes the connection; its user hears nothing more. */
@@ -82,16 +99,32 @@ export class HttpConnection {
 const idle = new Map<string, HttpConnection[]>();
 
 function removeIdle(connection: HttpConnection): void {
-  const list = idle.get(connection.origin);
+  const list = idle.get(connection.poolKey);
   const at = list?.indexOf(connection) ?? -1;
   if (list && at >= 0) list.splice(at, 1);
 }
 
-/** An idle connection to `origin` if one is kept, else a new one. */
-export function takeConnection(origin: string): HttpConnection {
-  const list = idle.get(origin);
+/**
+ * A new connection to `origin`: direct, or through the proxy HTTPS_PROXY / HTTP_PROXY name for it (NO_PROXY
+ * respected), tunnelled with CONNECT for plain HTTP and TLS alike. `timeoutMs` bounds the wait for the proxy.
+ */
+export async function openConnection(origin: string, timeoutMs: number): Promise<HttpConnection> {
+  const url = new URL(origin);
+  const proxy = proxyFor(url);
+  if (!proxy) return new HttpConnection(origin);
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+  const tunnel = await openTunnel(proxy, host, port, timeoutMs);
+  return new HttpConnection(origin, tunnel, poolKey(origin, proxy));
+}
+
+const poolKey = (origin: string, proxy: URL | undefined) => (proxy ? `${origin} via ${proxy.href}` : origin);
+
+/** An idle connection to `origin` (by the same route) if one is kept, else a new one (openConnection). */
+export async function takeConnection(origin: string, timeoutMs: number): Promise<HttpConnection> {
+  const list = idle.get(poolKey(origin, proxyFor(new URL(origin))));
   for (let reused = list?.pop(); reused; reused = list?.pop()) {
     if (!reused.socket.destroyed) return reused;
   }
-  return new HttpConnection(origin);
+  return openConnection(origin, timeoutMs);
 }

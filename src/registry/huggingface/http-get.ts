@@ -1,5 +1,10 @@
 import { BodyDecoder } from "./http-body-decoder.js";
-import { type ConnectionUser, HttpConnection, takeConnection } from "./http-connection.js";
+import {
+  type ConnectionUser,
+  type HttpConnection,
+  openConnection,
+  takeConnection,
+} from "./http-connection.js";
 
 export interface HttpGetOptions {
   headers?: Record<string, string>;
@@ -74,12 +79,12 @@ class ClosedBeforeAnswer extends Error {
 /** One request; on a kept-alive connection that the server closed while it sat idle, once more on a new one. */
 async function exchange(url: URL, headers: Record<string, string>, idleMs: number): Promise<HttpAnswer> {
   const request = requestText(url, headers);
-  const connection = takeConnection(url.origin);
+  const connection = await takeConnection(url.origin, idleMs);
   try {
     return await new HttpExchange(connection, request, idleMs).head;
   } catch (error) {
     if (connection.served === 0 || !(error instanceof ClosedBeforeAnswer)) throw error;
-    return new HttpExchange(new HttpConnection(url.origin), request, idleMs).head;
+    return new HttpExchange(await openConnection(url.origin, idleMs), request, idleMs).head;
   }
 }
 

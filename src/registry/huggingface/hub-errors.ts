@@ -1,4 +1,5 @@
 import { type GpuxError, NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
+import { describeProxy, proxyFor } from "./proxy-settings.js";
 
 /** Access refused by the Hub (private or gated repo). Exit 1, HTTP 403. */
 export class HubAccessError extends UserError {
@@ -58,10 +59,33 @@ export function hubHttpError(
   });
 }
 
-/** The Hub could not be reached at all, after retries. */
-export function hubUnreachable(endpoint: string, cause: unknown): RuntimeFailure {
-  return new RuntimeFailure(`Cannot reach the Hub at ${endpoint}: ${(cause as Error)?.message ?? cause}.`, {
-    hint: "Check the network or HF_ENDPOINT; use --offline (HF_HUB_OFFLINE=1) for models already in the cache.",
-    cause,
-  });
+/** True when fetch failed because the proxy wants credentials (undici: "Proxy response (407) …"). */
+export function isProxyAuthFailure(error: unknown): boolean {
+  const cause = (error as Error)?.cause ?? error;
+  return /\bProxy response \(407\)/.test(String((cause as Error)?.message ?? ""));
+}
+
+/** The Hub could not be reached at all, after retries (or at once when the proxy wants credentials). */
+export function hubUnreachable(endpoint: string, cause: unknown): GpuxError {
+  let proxy: URL | undefined;
+  try {
+    proxy = proxyFor(new URL(endpoint));
+  } catch {
+    proxy = undefined;
+  }
+  const via = proxy ? ` through the proxy ${describeProxy(proxy)}` : "";
+  if (proxy && isProxyAuthFailure(cause))
+    return new UserError(`The proxy ${describeProxy(proxy)} requires authentication (HTTP 407).`, {
+      hint: "Put the credentials in the proxy URL: HTTPS_PROXY=http://user:password@host:port.",
+      cause,
+    });
+  return new RuntimeFailure(
+    `Cannot reach the Hub at ${endpoint}${via}: ${(cause as Error)?.message ?? cause}.`,
+    {
+      hint: proxy
+        ? "Check the proxy (HTTPS_PROXY / HTTP_PROXY, NO_PROXY for hosts to reach directly) and HF_ENDPOINT; use --offline for models already in the cache."
+        : "Check the network or HF_ENDPOINT; use --offline (HF_HUB_OFFLINE=1) for models already in the cache.",
+      cause,
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import { log } from "../../util/log.js";
-import { hubUnreachable } from "./hub-errors.js";
+import { hubUnreachable, isProxyAuthFailure } from "./hub-errors.js";
 import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
+import { proxyFor } from "./proxy-settings.js";
 
 export interface HubFetchOptions {
   endpoint: string;
@@ -17,10 +18,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const retryable = (status: number) => status === 429 || status >= 500;
 
+/** One undici ProxyAgent per proxy URL, loaded only when a proxy is set (undici costs start-up time). */
+type Dispatcher = NonNullable<RequestInit["dispatcher"]>;
+const proxyAgents = new Map<string, Promise<Dispatcher>>();
+
+/** fetch's `dispatcher` for `url`: a ProxyAgent when HTTPS_PROXY / HTTP_PROXY apply to it, else none. */
+function dispatcherFor(url: string): Promise<Dispatcher> | undefined {
+  const proxy = proxyFor(new URL(url));
+  if (!proxy) return undefined;
+  let agent = proxyAgents.get(proxy.href);
+  if (!agent) {
+    agent = import("undici").then(({ ProxyAgent }) => new ProxyAgent({ uri: proxy.href }) as Dispatcher);
+    proxyAgents.set(proxy.href, agent);
+  }
+  return agent;
+}
+
 /**
  * A `fetch` for the Hub: adds the token (only for the Hub's own origin; redirects to a CDN drop it, as fetch
  * does cross-origin) and retries network errors, 429 and 5xx with exponential backoff, or after the wait a
- * Retry-After header asks for. The last answer (or a clear "cannot reach" error) is returned.
+ * Retry-After header asks for. The last answer (or a clear "cannot reach" error) is returned. Requests go
+ * through the proxy HTTPS_PROXY / HTTP_PROXY name (NO_PROXY respected; redirects follow the first hop's route).
  */
 export function createHubFetch(options: HubFetchOptions): typeof fetch {
   const origin = new URL(options.endpoint).origin;
@@ -32,11 +50,12 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
     if (options.token && new URL(url).origin === origin)
       headers.set("authorization", `Bearer ${options.token}`);
     headers.set("user-agent", "gpux");
+    const dispatcher = await dispatcherFor(url);
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let retryAfter: string | null = null;
       try {
-        const response = await fetch(url, { ...init, headers });
+        const response = await fetch(url, { ...init, headers, ...(dispatcher ? { dispatcher } : {}) });
         if (!retryable(response.status) || attempt === attempts) return response;
         retryAfter = response.headers.get("retry-after");
         await response.body?.cancel();
@@ -44,6 +63,7 @@ export function createHubFetch(options: HubFetchOptions): typeof fetch {
       } catch (error) {
         lastError = error;
         if (init.signal?.aborted) throw error;
+        if (isProxyAuthFailure(error)) break; // the same credentials will not do better on a retry
         log.debug(`hub: ${(error as Error).message} for ${url}, retry ${attempt}/${attempts - 1}`);
       }
       if (attempt < attempts) {
