@@ -216,6 +216,24 @@ test("a request that meets a kept connection closing under it is sent once more 
   assert.equal(broken.connections(), 1);
 });
 
+test("redirects are followed (relative ones too), and a loop ends after 5 with an error", async () => {
+  let requests = 0;
+  const chain = await countingServer((socket, nth) => {
+    requests++;
+    if (nth === 1) socket.write("HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n");
+    else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  assert.equal((await receive(chain.url)).body.toString(), "ok");
+  assert.equal(requests, 2);
+  let loops = 0;
+  const loop = await countingServer((socket) => {
+    loops++;
+    socket.write("HTTP/1.1 301 Moved\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n");
+  });
+  await assert.rejects(receive(loop.url), /too many redirects/);
+  assert.equal(loops, 6, "the first request and 5 redirects");
+});
+
 test("header values with line breaks are refused before anything is sent", async () => {
   await assert.rejects(
     httpGet("http://127.0.0.1:9/", { token: "a\r\nx: y", tokenOrigin: "http://127.0.0.1:9" }),

@@ -11,8 +11,6 @@ export interface HttpGetOptions {
   /** Sent as a bearer token to `tokenOrigin` only; redirects to other hosts (the CDN) go without it. */
   token?: string;
   tokenOrigin?: string;
-  /** Redirects followed. Default 5. */
-  maxRedirects?: number;
   /**
    * Milliseconds the connection may stay silent (no headers, no body bytes) before it is cut with an error, so
    * a stalled server never hangs a pull. Default HF_HUB_DOWNLOAD_TIMEOUT seconds (as huggingface_hub), else 10.
@@ -42,6 +40,9 @@ function downloadIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
 }
 
+/** Redirects followed before giving up (a loop, or a mirror gone wrong). */
+const maxRedirects = 5;
+
 /** Response headers larger than this are refused (a hostile or broken server). */
 const maxHeaderBytes = 64 * 1024;
 
@@ -61,7 +62,7 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
     const location = answer.headers.location;
     if (answer.status >= 300 && answer.status < 400 && location) {
       answer.discard();
-      if (hop >= (options.maxRedirects ?? 5)) throw new Error(`too many redirects from ${url}`);
+      if (hop >= maxRedirects) throw new Error(`too many redirects from ${url}`);
       current = new URL(location, current);
       continue;
     }
