@@ -18,8 +18,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const retryable = (status: number) => status === 429 || status >= 500;
 
-/** One undici ProxyAgent per proxy URL, loaded only when a proxy is set (undici costs start-up time). */
 type Dispatcher = NonNullable<RequestInit["dispatcher"]>;
+/** One undici ProxyAgent per proxy URL, loaded only when a proxy is set (undici costs start-up time). */
 const proxyAgents = new Map<string, Promise<Dispatcher>>();
 
 /** fetch's `dispatcher` for `url`: a ProxyAgent when HTTPS_PROXY / HTTP_PROXY apply to it, else none. */
