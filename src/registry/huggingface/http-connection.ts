@@ -2,6 +2,7 @@ import { isIP, connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { proxyFor } from "./proxy-settings.js";
 import { openTunnel } from "./proxy-tunnel.js";
+import { socketAddress } from "./socket-address.js";
 
 /** Reads of up to 1 MiB: a few hundred reads for a large file instead of thousands of small stream chunks. */
 const readBufferBytes = 1 << 20;
@@ -39,8 +40,7 @@ export class HttpConnection {
   ) {
     const url = new URL(origin);
     const https = url.protocol === "https:";
-    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-    const port = Number(url.port) || (https ? 443 : 80);
+    const { host, port } = socketAddress(url);
     const onread = {
       buffer: Buffer.allocUnsafe(readBufferBytes),
       callback: (length: number, buffer: Buffer) => {
@@ -108,12 +108,13 @@ function removeIdle(connection: HttpConnection): void {
  * A new connection to `origin`: direct, or through the proxy HTTPS_PROXY / HTTP_PROXY name for it (NO_PROXY
  * respected), tunnelled with CONNECT for plain HTTP and TLS alike. `timeoutMs` bounds the wait for the proxy.
  */
-export async function openConnection(origin: string, timeoutMs: number): Promise<HttpConnection> {
-  const url = new URL(origin);
-  const proxy = proxyFor(url);
+export async function openConnection(
+  origin: string,
+  timeoutMs: number,
+  proxy = proxyFor(new URL(origin)),
+): Promise<HttpConnection> {
   if (!proxy) return new HttpConnection(origin);
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+  const { host, port } = socketAddress(new URL(origin));
   const tunnel = await openTunnel(proxy, host, port, timeoutMs);
   return new HttpConnection(origin, tunnel, poolKey(origin, proxy));
 }
@@ -122,9 +123,10 @@ const poolKey = (origin: string, proxy: URL | undefined) => (proxy ? `${origin} 
 
 /** An idle connection to `origin` (by the same route) if one is kept, else a new one (openConnection). */
 export async function takeConnection(origin: string, timeoutMs: number): Promise<HttpConnection> {
-  const list = idle.get(poolKey(origin, proxyFor(new URL(origin))));
+  const proxy = proxyFor(new URL(origin));
+  const list = idle.get(poolKey(origin, proxy));
   for (let reused = list?.pop(); reused; reused = list?.pop()) {
     if (!reused.socket.destroyed) return reused;
   }
-  return openConnection(origin, timeoutMs);
+  return openConnection(origin, timeoutMs, proxy);
 }

@@ -1,5 +1,5 @@
 import { type GpuxError, NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
-import { describeProxy, proxyFor } from "./proxy-settings.js";
+import { describeProxy, proxyAuthRequired, proxyFor } from "./proxy-settings.js";
 
 /** Access refused by the Hub (private or gated repo). Exit 1, HTTP 403. */
 export class HubAccessError extends UserError {
@@ -74,11 +74,7 @@ export function hubUnreachable(endpoint: string, cause: unknown): GpuxError {
     proxy = undefined;
   }
   const via = proxy ? ` through the proxy ${describeProxy(proxy)}` : "";
-  if (proxy && isProxyAuthFailure(cause))
-    return new UserError(`The proxy ${describeProxy(proxy)} requires authentication (HTTP 407).`, {
-      hint: "Put the credentials in the proxy URL: HTTPS_PROXY=http://user:password@host:port.",
-      cause,
-    });
+  if (proxy && isProxyAuthFailure(cause)) return proxyAuthRequired(proxy, cause);
   return new RuntimeFailure(
     `Cannot reach the Hub at ${endpoint}${via}: ${(cause as Error)?.message ?? cause}.`,
     {

@@ -1,4 +1,5 @@
 import { UserError } from "../../util/errors.js";
+import { socketAddress } from "./socket-address.js";
 
 /**
  * Which proxy, if any, a request to a URL goes through: HTTPS_PROXY for https URLs, HTTP_PROXY for http ones
@@ -53,8 +54,7 @@ function parseEntry(entry: string): NoProxyEntry {
 }
 
 function bypassed(target: URL, noProxy: string): boolean {
-  const host = target.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  const port = Number(target.port) || (target.protocol === "https:" ? 443 : 80);
+  const { host, port } = socketAddress(target);
   for (const raw of noProxy.toLowerCase().split(/[\s,]+/)) {
     if (!raw) continue;
     if (raw === "*") return true;
@@ -70,6 +70,14 @@ export function proxyAuthorization(proxy: URL): string | undefined {
   if (!proxy.username && !proxy.password) return undefined;
   const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
   return `Basic ${Buffer.from(credentials).toString("base64")}`;
+}
+
+/** A proxy that wants credentials (HTTP 407): the user's to fix, so never retried. */
+export function proxyAuthRequired(proxy: URL, cause?: unknown): UserError {
+  return new UserError(`The proxy ${describeProxy(proxy)} requires authentication (HTTP 407).`, {
+    hint: "Put the credentials in the proxy URL: HTTPS_PROXY=http://user:password@host:port.",
+    cause,
+  });
 }
 
 /** The proxy as it may be shown: scheme, host and port, never the credentials. */

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from "node:net";
-import { UserError } from "../../util/errors.js";
-import { describeProxy, proxyAuthorization } from "./proxy-settings.js";
+import { describeProxy, proxyAuthorization, proxyAuthRequired } from "./proxy-settings.js";
+import { socketAddress } from "./socket-address.js";
 
 /** Proxy answers larger than this before the blank line are refused. */
 const maxAnswerBytes = 16 * 1024;
@@ -14,10 +14,7 @@ export function openTunnel(proxy: URL, host: string, port: number, timeoutMs: nu
   const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const shown = describeProxy(proxy);
   return new Promise((resolve, reject) => {
-    const socket = netConnect({
-      host: proxy.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: Number(proxy.port) || 80,
-    });
+    const socket = netConnect(socketAddress(proxy));
     let received = Buffer.alloc(0);
     const cleanUp = () => {
       socket.off("readable", onReadable);
@@ -56,11 +53,7 @@ export function openTunnel(proxy: URL, host: string, port: number, timeoutMs: nu
           return;
         }
         if (status === 407) {
-          fail(
-            new UserError(`The proxy ${shown} requires authentication (HTTP 407).`, {
-              hint: "Put the credentials in the proxy URL: HTTPS_PROXY=http://user:password@host:port.",
-            }),
-          );
+          fail(proxyAuthRequired(proxy));
           return;
         }
         fail(
