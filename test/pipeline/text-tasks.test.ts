@@ -170,6 +170,24 @@ test("fill-mask equals transformers' pipeline (top 5 tokens, scores, sequences)"
   for (const { text, result } of ref) assertClose(await model.predict({ text }), result);
 });
 
+test("fill-mask names a special-token filler as transformers does, and keeps other masks in the sequence", async (t) => {
+  if (!requirePython(t, modules)) return;
+  const model = await open("fill-mask");
+  const prepared = await model.pipeline.preprocess({ text: "the [MASK] fox [MASK]" }, model.context);
+  const length = Number(prepared.feeds.input_ids?.dims[1]);
+  const vocab = 600; // the fixture tokenizer's vocabulary
+  // logits that put [UNK] (id 1 in this vocabulary) first at every position
+  const logits = new Float32Array(length * vocab);
+  for (let position = 0; position < length; position++) logits[position * vocab + 1] = 10;
+  const { Tensor } = await import("onnxruntime-node");
+  const name = model.context.outputs[0]?.name as string;
+  const outputs = { [name]: new Tensor("float32", logits, [1, length, vocab]) };
+  const [first] = model.pipeline.postprocess(outputs, prepared, model.context) as Array<Array<Json>>;
+  assert.equal(first?.[0]?.token, 1);
+  assert.equal(first?.[0]?.token_str, "[UNK]");
+  assert.match(String(first?.[0]?.sequence), /\[UNK\].*\[MASK\]/);
+});
+
 test("raw tensors still work on a model with a task", async (t) => {
   if (!requirePython(t, modules)) return;
   const model = await open("text-classification");

@@ -46,11 +46,13 @@ export const fillMaskPipeline: Pipeline<TextState> = {
         const order = probs.map((_, i) => i).sort((a, b) => (probs[b] as number) - (probs[a] as number));
         return order.slice(0, topK).map((id): MaskFill => {
           const ids = encoding.ids.map((x, i) => (i === position ? id : x));
+          // as transformers: a filler that is a special token ([UNK]) is named; with several masks the
+          // sequence keeps the special tokens, so the other masks stay visible
           return {
             score: probs[id] as number,
             token: id,
-            token_str: tokenizer.decode([id]),
-            sequence: tokenizer.decode(ids),
+            token_str: tokenizer.decode([id], { skipSpecialTokens: false }),
+            sequence: tokenizer.decode(ids, { skipSpecialTokens: masks.length === 1 }),
           };
         });
       });

@@ -170,8 +170,9 @@ export class TextTokenizer {
     return decoder ? decoder.decode(tokens) : tokens.join(" ");
   }
 
-  /** Decode ids to text, skipping special tokens. */
-  decode(ids: number[]): string {
-    return ids.length === 0 ? "" : this.library.decode(ids, { skip_special_tokens: true });
+  /** Decode ids to text, skipping special tokens unless told to keep them. */
+  decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return "";
+    return this.library.decode(ids, { skip_special_tokens: options.skipSpecialTokens ?? true });
   }
 }
