@@ -67,8 +67,17 @@ export class HubCache {
 
   /** Files present in a snapshot (links whose blob exists), for offline use and Python-made snapshots. */
   async snapshotFiles(repoId: string, commit: string): Promise<CachedFile[]> {
+    return (await this.snapshotContents(repoId, commit)).files;
+  }
+
+  /** The snapshot's files, and those whose link points at a blob that is gone (size unknown: 0). */
+  async snapshotContents(
+    repoId: string,
+    commit: string,
+  ): Promise<{ files: CachedFile[]; missing: CachedFile[] }> {
     const root = this.snapshotDir(repoId, commit);
     const out: CachedFile[] = [];
+    const missing: CachedFile[] = [];
     const walk = async (dir: string): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
       for (const entry of entries) {
@@ -81,12 +90,13 @@ export class HubCache {
         if (!isSafeRepoPath(path)) continue;
         const link = await readlink(full).catch(() => undefined);
         const info = await stat(full).catch(() => undefined);
+        if (!info && link) missing.push({ path, blob: basename(link), size: 0 });
         if (!info?.isFile()) continue;
         out.push({ path, blob: link ? basename(link) : "", size: info.size });
       }
     };
     await walk(root);
-    return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+    return { files: out.sort((a, b) => (a.path < b.path ? -1 : 1)), missing };
   }
 
   /** Size of a complete blob, or undefined when absent. */

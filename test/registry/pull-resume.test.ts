@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { cliPath, runCli } from "../helpers/cli.js";
@@ -98,4 +98,63 @@ test("--force downloads and verifies again", async () => {
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(hub.stats.downloads.get(key), 1);
   assert.deepEqual(JSON.parse((await runCli(["ls", "--json"], { env: env(home) })).stdout).models.length, 1);
+});
+
+/** Every file under the cache's blobs folder, with its bytes. */
+function blobBytes(home: string): Map<string, Buffer> {
+  const dir = join(home, "hub", "models--org--Slow", "blobs");
+  return new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
+}
+
+test("offline --force is refused and leaves every cached byte; ls tells a broken entry", async () => {
+  const home = tempDir();
+  assert.equal((await runCli(["pull", "org/Slow"], { env: env(home) })).code, 0);
+  const before = blobBytes(home);
+  const forced = await runCli(["pull", "org/Slow", "--force"], {
+    env: { ...env(home), HF_HUB_OFFLINE: "1" },
+  });
+  assert.equal(forced.code, 1, forced.stderr);
+  assert.match(forced.stderr, /--force .*offline/);
+  assert.match(forced.stderr, /hint: .*Drop --force/);
+  assert.deepEqual(blobBytes(home), before);
+  // offline, without --force, the cached model verifies in place and is reused
+  const offline = await runCli(["pull", "org/Slow"], { env: { ...env(home), HF_HUB_OFFLINE: "1" } });
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.deepEqual(blobBytes(home), before);
+
+  // a blob deleted behind gpux's back: ls says the entry is broken, an offline pull names the missing file
+  const weights = [...before.entries()].find(([, bytes]) => bytes.length === size)?.[0] as string;
+  rmSync(join(home, "hub", "models--org--Slow", "blobs", weights));
+  const ls = await runCli(["ls", "--json"], { env: env(home) });
+  assert.equal(JSON.parse(ls.stdout).models[0].status, "broken");
+  assert.match((await runCli(["ls"], { env: env(home) })).stdout, /broken/);
+  const missing = await runCli(["pull", "org/Slow"], { env: { ...env(home), HF_HUB_OFFLINE: "1" } });
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /onnx\/model\.onnx_data' of 'org\/Slow' is not in the cache/);
+  // online, the pull repairs it
+  assert.equal((await runCli(["pull", "org/Slow"], { env: env(home) })).code, 0);
+  assert.equal(
+    JSON.parse((await runCli(["ls", "--json"], { env: env(home) })).stdout).models[0].status,
+    "ok",
+  );
+});
+
+test("--force online keeps the cached blob until its new copy is verified", async () => {
+  const home = tempDir();
+  assert.equal((await runCli(["pull", "org/Slow"], { env: env(home) })).code, 0);
+  const before = blobBytes(home);
+  // the Hub now sends corrupt weights, twice: the forced pull fails and the cache is as it was
+  hub.faults.corrupt = { file: "onnx/model.onnx_data", offset: 100, times: 2 };
+  try {
+    const forced = await runCli(["pull", "org/Slow", "--force"], { env: env(home) });
+    assert.equal(forced.code, 3, forced.stderr);
+    assert.match(forced.stderr, /corrupt after two downloads/);
+  } finally {
+    hub.faults.corrupt = undefined;
+  }
+  assert.deepEqual(blobBytes(home), before);
+  assert.equal(
+    JSON.parse((await runCli(["ls", "--json"], { env: env(home) })).stdout).models[0].status,
+    "ok",
+  );
 });

@@ -6,9 +6,13 @@ import { formatTable } from "../format-table.js";
 import { runAction } from "../run-action.js";
 
 async function ls(flags: { json?: boolean }): Promise<void> {
-  const entries = await new ModelStore(gpuxHome()).list();
+  const store = new ModelStore(gpuxHome());
+  const entries = await store.list();
+  // a file removed under the entry (a purged cache blob, a deleted link) makes it unusable: say so
+  const intact = await Promise.all(entries.map((entry) => store.isIntact(entry)));
+  const status = (i: number) => (intact[i] ? "ok" : "broken");
   if (flags.json) {
-    const models = entries.map(({ dir, manifest: m }) => ({
+    const models = entries.map(({ dir, manifest: m }, i) => ({
       name: m.name,
       registry: m.registry,
       repo: m.repoId,
@@ -19,6 +23,7 @@ async function ls(flags: { json?: boolean }): Promise<void> {
       task: m.task ?? null,
       size_bytes: m.sizeBytes,
       pulled_at: m.pulledAt,
+      status: status(i),
       path: dir,
     }));
     process.stdout.write(`${JSON.stringify({ models })}\n`);
@@ -28,7 +33,7 @@ async function ls(flags: { json?: boolean }): Promise<void> {
     process.stdout.write("no models yet: `gpux pull org/name` fetches one\n");
     return;
   }
-  const rows = entries.map(({ manifest: m }) => [
+  const rows = entries.map(({ manifest: m }, i) => [
     m.name,
     [m.revisions.join(","), ...Object.entries(m.options).map(([k, v]) => `${k}=${v}`)].join(" "),
     m.commit.slice(0, 12),
@@ -36,10 +41,14 @@ async function ls(flags: { json?: boolean }): Promise<void> {
     m.task ?? "raw",
     formatBytes(m.sizeBytes),
     m.pulledAt.slice(0, 19).replace("T", " "),
+    status(i),
   ]);
   process.stdout.write(
-    `${formatTable(["model", "revision", "commit", "format", "task", "size", "pulled"], rows)}\n`,
+    `${formatTable(["model", "revision", "commit", "format", "task", "size", "pulled", "status"], rows)}\n`,
   );
+  if (intact.includes(false)) {
+    process.stdout.write("broken: files of the entry are missing; `gpux pull MODEL` fetches them again\n");
+  }
 }
 
 export function registerLsCommand(program: Command): void {

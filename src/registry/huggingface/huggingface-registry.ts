@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { HubCache } from "../../store/hub-cache.js";
-import { NotFoundError, RuntimeFailure } from "../../util/errors.js";
+import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
 import type {
   ModelRef,
@@ -94,8 +94,9 @@ export class HuggingFaceRegistry implements Registry {
   private async listFiles(remote: RemoteModel): Promise<RemoteFile[]> {
     if (remote.files) return remote.files;
     if (!this.settings.offline) return this.api.listFiles(remote);
-    const cached = await this.cache.snapshotFiles(remote.repoId, remote.commit);
-    return cached.map((file) => ({
+    const { files: cached, missing } = await this.cache.snapshotContents(remote.repoId, remote.commit);
+    // A link whose blob is gone stays listed, so the pull names the missing file instead of skipping it.
+    return [...cached, ...missing].map((file) => ({
       path: file.path,
       size: file.size,
       lfsSha256: isHex(file.blob, 64) ? file.blob : undefined,
@@ -105,6 +106,11 @@ export class HuggingFaceRegistry implements Registry {
 
   async pull(remote: RemoteModel, options: PullOptions = {}): Promise<PulledModel> {
     const progress = options.progress ?? silentProgress;
+    if (options.force && this.settings.offline && !options.dryRun) {
+      throw new UserError("--force downloads every file again, and gpux is offline: nothing was changed.", {
+        hint: "Drop --force to verify the cached files in place, or go online (unset HF_HUB_OFFLINE, drop --offline).",
+      });
+    }
     const all = await this.listFiles(remote);
     const selection = selectFiles(
       all.map((f) => f.path),
@@ -144,21 +150,19 @@ export class HuggingFaceRegistry implements Registry {
       const dest = this.cache.blobPath(remote.repoId, blob);
       const expected = { size: file.size, sha256: file.lfsSha256, gitOid: file.oid };
       const label = `'${file.path}' of '${remote.repoId}'`;
-      if (options.force) await rm(dest, { force: true });
       let sha256: string | undefined;
       let cached = false;
-      if ((await this.cache.blobSize(remote.repoId, blob)) !== undefined) {
+      // A cached blob is never deleted here: a fresh copy is verified as `.incomplete` and renamed over it,
+      // so an interrupted or failing --force (or repair) leaves the old bytes where they were.
+      if (!options.force && (await this.cache.blobSize(remote.repoId, blob)) !== undefined) {
         const check = await verifyFile(dest, expected);
         if (check.ok) {
           sha256 = check.sha256;
           cached = true;
-        } else {
-          if (this.settings.offline) {
-            throw new RuntimeFailure(`${label} in the cache is corrupt, and gpux is offline.`, {
-              hint: "Pull it again online (or with --force) to re-download it.",
-            });
-          }
-          await rm(dest, { force: true });
+        } else if (this.settings.offline) {
+          throw new RuntimeFailure(`${label} in the cache is corrupt, and gpux is offline.`, {
+            hint: "Pull it again online to re-download it.",
+          });
         }
       }
       if (!sha256) {
@@ -167,6 +171,8 @@ export class HuggingFaceRegistry implements Registry {
             hint: "Pull it once online, or pass --exclude for files you do not need.",
           });
         }
+        // --force starts the copy afresh rather than resuming a partial file it may distrust
+        if (options.force) await rm(`${dest}.incomplete`, { force: true });
         const result = await downloadBlob({
           url: `${this.settings.endpoint}/${remote.repoId}/resolve/${remote.commit}/${file.path.split("/").map(encodeURIComponent).join("/")}`,
           dest,
