@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { readOnnxIo } from "../runtime/read-onnx-io.js";
+import { readOnnxIo } from "../onnx/read-onnx-io.js";
 import { inferTask } from "./infer-task.js";
 import { configSchema, type GpuxConfig } from "./schema.js";
 

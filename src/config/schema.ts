@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseDtype } from "../runtime/dtypes.js";
+import { parseDtype } from "../onnx/dtypes.js";
 import { parseProviderName } from "../runtime/provider-names.js";
 
 /**

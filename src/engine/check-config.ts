@@ -1,5 +1,5 @@
 import type { GpuxConfig } from "../config/schema.js";
-import { formatShape, isDynamicDim, type TensorSpec } from "../runtime/tensor-spec.js";
+import { formatShape, isDynamicDim, type TensorSpec } from "../onnx/tensor-spec.js";
 
 export interface ConfigCheck {
   errors: string[];

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
-import { readOnnxMetadata } from "../runtime/read-onnx-metadata.js";
-import type { TensorSpec } from "../runtime/tensor-spec.js";
+import { readOnnxMetadata } from "../onnx/read-onnx-metadata.js";
+import type { TensorSpec } from "../onnx/tensor-spec.js";
 import type { Model } from "./model.js";
 
 /** Everything a person or a tool wants to know about a loaded model; shared by inspect, build and /info. */

@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node";
+import { dtypeInfo } from "../onnx/dtypes.js";
+import { toFloat16Bits } from "../onnx/float16.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
-import { dtypeInfo } from "../runtime/dtypes.js";
-import { toFloat16Bits } from "../runtime/float16.js";
 import { RuntimeFailure } from "../util/errors.js";
 
 type NumericArray = Exclude<ort.Tensor["data"], string[]>;

@@ -3,13 +3,13 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type * as ort from "onnxruntime-node";
 import type { LoadedConfig } from "../config/load-config.js";
+import type { TensorSpec } from "../onnx/tensor-spec.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
 import { selectPipeline } from "../pipeline/select-pipeline.js";
 import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
 import { type CreateSessionOptions, createSession, type ProviderAttempt } from "../runtime/create-session.js";
 import type { ProviderName } from "../runtime/provider-names.js";
 import { sessionSpecs } from "../runtime/session-io.js";
-import type { TensorSpec } from "../runtime/tensor-spec.js";
 import { errorMessage, RuntimeFailure } from "../util/errors.js";
 import { log } from "../util/log.js";
 

@@ -1,8 +1,8 @@
 import type { LoadedConfig } from "../config/load-config.js";
+import { isDynamicDim, type TensorSpec } from "../onnx/tensor-spec.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
 import { selectPipeline } from "../pipeline/select-pipeline.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
-import { isDynamicDim, type TensorSpec } from "../runtime/tensor-spec.js";
 import { errorMessage } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { type BatchObserver, DynamicBatcher, type InferResult } from "./dynamic-batcher.js";

@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node";
+import { dtypeInfo } from "../onnx/dtypes.js";
+import type { TensorSpec } from "../onnx/tensor-spec.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
-import { dtypeInfo } from "../runtime/dtypes.js";
-import type { TensorSpec } from "../runtime/tensor-spec.js";
 
 /** Zero-filled feeds of batch 1 (every open dimension 1), enough to make ONNX Runtime allocate and plan. */
 export function warmupFeeds(inputs: readonly TensorSpec[]): TensorMap {

@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
+import type { Dtype } from "../onnx/dtypes.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
-import type { Dtype } from "../runtime/dtypes.js";
 
 /** A tensor as it crosses a worker boundary: plain data the structured-clone algorithm can carry. */
 export interface WireTensor {

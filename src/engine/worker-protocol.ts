@@ -1,6 +1,6 @@
 import type { LoadedConfig } from "../config/load-config.js";
+import type { TensorSpec } from "../onnx/tensor-spec.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
-import type { TensorSpec } from "../runtime/tensor-spec.js";
 import type { WireTensorMap } from "./wire-tensor.js";
 
 /** What an inference worker is started with (workerData). */

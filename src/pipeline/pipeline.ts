@@ -1,6 +1,6 @@
 import type * as ort from "onnxruntime-node";
 import type { GpuxConfig } from "../config/schema.js";
-import type { TensorSpec } from "../runtime/tensor-spec.js";
+import type { TensorSpec } from "../onnx/tensor-spec.js";
 
 /** Tensors keyed by input or output name. */
 export type TensorMap = Record<string, ort.Tensor>;

@@ -1,7 +1,7 @@
 import type * as ort from "onnxruntime-node";
+import { formatShape, type TensorSpec } from "../onnx/tensor-spec.js";
 import { decodeTensor } from "../runtime/decode-tensor.js";
 import { encodeTensor } from "../runtime/encode-tensor.js";
-import { formatShape, type TensorSpec } from "../runtime/tensor-spec.js";
 import { zerosTensor } from "../runtime/zeros-tensor.js";
 import { UserError } from "../util/errors.js";
 import type { Pipeline, PipelineContext, Prepared, TensorMap } from "./pipeline.js";

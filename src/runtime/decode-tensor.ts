@@ -1,7 +1,7 @@
 import type * as ort from "onnxruntime-node";
+import { type Dtype, dtypeInfo } from "../onnx/dtypes.js";
+import { fromFloat16Bits } from "../onnx/float16.js";
 import { RuntimeFailure } from "../util/errors.js";
-import { type Dtype, dtypeInfo } from "./dtypes.js";
-import { fromFloat16Bits } from "./float16.js";
 
 /** A JSON-ready scalar: int64 beyond 2^53 is a string so no digit is lost. */
 export type JsonScalar = number | string | boolean | null;

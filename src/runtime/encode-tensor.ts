@@ -1,9 +1,9 @@
 import * as ort from "onnxruntime-node";
+import { type DtypeInfo, dtypeInfo } from "../onnx/dtypes.js";
+import { toFloat16Bits } from "../onnx/float16.js";
+import { type Dim, formatShape, isDynamicDim, type TensorSpec } from "../onnx/tensor-spec.js";
 import { UserError } from "../util/errors.js";
-import { type DtypeInfo, dtypeInfo } from "./dtypes.js";
 import { fillNumbersFast } from "./fill-numbers-fast.js";
-import { toFloat16Bits } from "./float16.js";
-import { type Dim, formatShape, isDynamicDim, type TensorSpec } from "./tensor-spec.js";
 
 /** A tensor given as flat data plus an explicit shape: `{"data": [...], "shape": [2, 3]}`. */
 export interface ExplicitTensor {

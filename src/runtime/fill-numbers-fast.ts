@@ -1,5 +1,5 @@
+import type { DtypeInfo } from "../onnx/dtypes.js";
 import { type PooledArray as NumberArray, takeBuffer } from "./buffer-pool.js";
-import type { DtypeInfo } from "./dtypes.js";
 
 /** Integer bounds of the row being filled; `undefined` for floats. */
 interface Bounds {

@@ -1,7 +1,7 @@
 import type * as ort from "onnxruntime-node";
+import { isDtype } from "../onnx/dtypes.js";
+import type { Dim, TensorSpec } from "../onnx/tensor-spec.js";
 import { RuntimeFailure } from "../util/errors.js";
-import { isDtype } from "./dtypes.js";
-import type { Dim, TensorSpec } from "./tensor-spec.js";
 
 type ValueMetadata = ort.InferenceSession.ValueMetadata;
 

@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node";
+import { dtypeInfo } from "../onnx/dtypes.js";
+import type { TensorSpec } from "../onnx/tensor-spec.js";
 import { UserError } from "../util/errors.js";
-import { dtypeInfo } from "./dtypes.js";
-import type { TensorSpec } from "./tensor-spec.js";
 
 /** A tensor of the spec's dtype filled with its zero value (0, false or ""). */
 export function zerosTensor(spec: TensorSpec, shape: readonly number[]): ort.Tensor {

@@ -1,9 +1,9 @@
 import type * as ort from "onnxruntime-node";
+import { dtypeFromOip, dtypeInfo } from "../onnx/dtypes.js";
+import type { TensorSpec } from "../onnx/tensor-spec.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
 import { type JsonScalar, tensorToFlatJson } from "../runtime/decode-tensor.js";
-import { dtypeFromOip, dtypeInfo } from "../runtime/dtypes.js";
 import { encodeFlatTensor } from "../runtime/encode-tensor.js";
-import type { TensorSpec } from "../runtime/tensor-spec.js";
 import { UserError } from "../util/errors.js";
 
 export type OipParameters = Record<string, string | number | boolean>;

@@ -3,7 +3,7 @@
  * real graphs whose expected outputs the tests compute independently.
  */
 import onnxProto from "onnx-proto";
-import { type Dtype, dtypeInfo } from "../../src/runtime/dtypes.js";
+import { type Dtype, dtypeInfo } from "../../src/onnx/dtypes.js";
 
 const { onnx } = onnxProto;
 

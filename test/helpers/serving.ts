@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after } from "node:test";
-import { resolveModelRef } from "../../src/resolve.js";
+import { resolveModelRef } from "../../src/app/resolve.js";
 import { type RunningServer, type ServeOptions, serveModels } from "../../src/server/serve-models.js";
 import { buildOnnxModel, type ModelSpec } from "./onnx-builder.js";
 

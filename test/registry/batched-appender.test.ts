@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BatchedAppender } from "../../src/registry/huggingface/batched-appender.js";
+import { BatchedAppender } from "../../src/net/batched-appender.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

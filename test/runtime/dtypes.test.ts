@@ -3,10 +3,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import * as ort from "onnxruntime-node";
+import { type Dtype, dtypes } from "../../src/onnx/dtypes.js";
+import { fromFloat16Bits, toFloat16Bits } from "../../src/onnx/float16.js";
 import { decodeTensor } from "../../src/runtime/decode-tensor.js";
-import { type Dtype, dtypes } from "../../src/runtime/dtypes.js";
 import { encodeTensor } from "../../src/runtime/encode-tensor.js";
-import { fromFloat16Bits, toFloat16Bits } from "../../src/runtime/float16.js";
 import { buildOnnxModel, type ModelSpec } from "../helpers/onnx-builder.js";
 import { tempDir } from "../helpers/temp-dir.js";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as ort from "onnxruntime-node";
+import { resolveModelRef } from "../../src/app/resolve.js";
 import { mergeFeeds, splitOutputs } from "../../src/engine/merge-feeds.js";
 import { ServedModel } from "../../src/engine/served-model.js";
 import { modelServingOptions } from "../../src/engine/serving-options.js";
-import { resolveModelRef } from "../../src/resolve.js";
 import { addOneSpec, call, startServer, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type Dtype, dtypeInfo, dtypes } from "../../src/runtime/dtypes.js";
+import { type Dtype, dtypeInfo, dtypes } from "../../src/onnx/dtypes.js";
 import { addOneSpec, call, startServer, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 

@@ -1,6 +1,8 @@
 import { statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
+import { findStoreEntries } from "../../app/find-in-store.js";
+import { pullModel } from "../../app/pull-model.js";
 import type {
   ConversionReport,
   ConvertOptions,
@@ -9,8 +11,6 @@ import type {
 } from "../../convert/converter.js";
 import { snapshotFromFolder } from "../../convert/local-snapshot.js";
 import { selectConverter } from "../../convert/select-converter.js";
-import { pullModel } from "../../pull-model.js";
-import { findStoreEntries } from "../../store/find-in-store.js";
 import { NotFoundError, UserError } from "../../util/errors.js";
 import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { progressLines } from "../progress-lines.js";

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
+import { resolveModelRef } from "../../app/resolve.js";
 import { describeModel, type ModelDescription } from "../../engine/describe-model.js";
 import { Model } from "../../engine/model.js";
-import { resolveModelRef } from "../../resolve.js";
+import { formatShape } from "../../onnx/tensor-spec.js";
 import { listProviders } from "../../runtime/providers.js";
-import { formatShape } from "../../runtime/tensor-spec.js";
 import { describePulled } from "../../store/describe-pulled.js";
 import { log } from "../../util/log.js";
 import { formatPulled } from "../format-pulled.js";

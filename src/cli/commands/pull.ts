@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { pullModel } from "../../pull-model.js";
+import { pullModel } from "../../app/pull-model.js";
 import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { formatBytes } from "../format-bytes.js";
 import { formatTable } from "../format-table.js";

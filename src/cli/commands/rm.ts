@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { removeModel } from "../../store/remove-model.js";
+import { removeModel } from "../../app/remove-model.js";
 import { formatBytes } from "../format-bytes.js";
 import { runAction } from "../run-action.js";
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import { resolveModelRef } from "../../app/resolve.js";
 import type { BenchmarkResult, DurationStats } from "../../engine/benchmark.js";
 import { benchmarkModel } from "../../engine/benchmark.js";
 import { Model } from "../../engine/model.js";
-import { resolveModelRef } from "../../resolve.js";
 import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { log } from "../../util/log.js";

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import { resolveModelRef } from "../../app/resolve.js";
+import { resolveServeRefs } from "../../app/resolve-repository.js";
 import type { LoadedConfig } from "../../config/load-config.js";
 import type { ServingFlags } from "../../engine/serving-options.js";
-import { resolveModelRef } from "../../resolve.js";
-import { resolveServeRefs } from "../../resolve-repository.js";
 import { type ServeOptions, serveModels } from "../../server/serve-models.js";
 import { UserError } from "../../util/errors.js";
 import { log } from "../../util/log.js";

@@ -1,5 +1,5 @@
 import type * as ort from "onnxruntime-node";
-import { fromFloat16Bits } from "../../runtime/float16.js";
+import { fromFloat16Bits } from "../../onnx/float16.js";
 import { RuntimeFailure } from "../../util/errors.js";
 import type { TensorMap } from "../pipeline.js";
 

@@ -1,5 +1,5 @@
+import { describeProxy, proxyAuthRequired, proxyFor } from "../../net/proxy-settings.js";
 import { type GpuxError, NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
-import { describeProxy, proxyAuthRequired, proxyFor } from "./proxy-settings.js";
 
 /** Access refused by the Hub (private or gated repo). Exit 1, HTTP 403. */
 export class HubAccessError extends UserError {

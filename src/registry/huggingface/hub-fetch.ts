@@ -1,7 +1,7 @@
+import { proxyFor } from "../../net/proxy-settings.js";
+import { hubAttempts, hubBackoffMs, retryDelayMs } from "../../net/retry.js";
 import { log } from "../../util/log.js";
 import { hubUnreachable, isProxyAuthFailure } from "./hub-errors.js";
-import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
-import { proxyFor } from "./proxy-settings.js";
 
 export interface HubFetchOptions {
   endpoint: string;

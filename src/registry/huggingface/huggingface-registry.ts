@@ -1,5 +1,5 @@
 import { rm } from "node:fs/promises";
-import { HubCache } from "../../store/hub-cache.js";
+import { downloadBlob, verifyFile } from "../../net/download-blob.js";
 import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
 import type {
@@ -13,8 +13,8 @@ import type {
 } from "../registry.js";
 import { isHex } from "../safe-repo-path.js";
 import { selectFiles } from "../select-files.js";
-import { downloadBlob, verifyFile } from "./download-blob.js";
 import { HubApi } from "./hub-api.js";
+import { HubCache } from "./hub-cache.js";
 import { hubHttpError } from "./hub-errors.js";
 import { type HubSettings, type HubSettingsOptions, hubSettings } from "./hub-settings.js";
 import { parseHubRef } from "./parse-hub-ref.js";

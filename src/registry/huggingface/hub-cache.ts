@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
-import { isSafeRepoPath } from "../registry/safe-repo-path.js";
-import { writeFileAtomic } from "../util/fs-atomic.js";
+import { writeFileAtomic } from "../../util/fs-atomic.js";
+import { isSafeRepoPath } from "../safe-repo-path.js";
 
 /** A file of a snapshot in the cache: repo path → blob name (sha256 for LFS files, git sha1 otherwise). */
 export interface CachedFile {

@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { LoadedConfig } from "./config/load-config.js";
+import type { LoadedConfig } from "../config/load-config.js";
+import { NotFoundError } from "../util/errors.js";
 import { resolveModelRef } from "./resolve.js";
-import { NotFoundError } from "./util/errors.js";
 
 function subfolders(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })

@@ -1,18 +1,18 @@
 import { mkdir, rm, symlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
-import type { ConversionReport, ConvertOptions } from "./convert/converter.js";
-import { prepareConverterFor, selectConverter, stopUnusedConverters } from "./convert/select-converter.js";
-import { parseHubRef } from "./registry/huggingface/parse-hub-ref.js";
-import { parseModelRef, type RegistryOptions } from "./registry/registries.js";
-import type { PulledFile, PullOptions, Registry, RemoteModel } from "./registry/registry.js";
-import { canonicalOptions, entryKey } from "./store/entry-key.js";
-import { gpuxHome } from "./store/gpux-home.js";
-import type { Manifest } from "./store/manifest.js";
-import { ModelStore, type StoreEntry } from "./store/model-store.js";
-import { acquireLock } from "./store/pull-lock.js";
-import { RuntimeFailure, UserError } from "./util/errors.js";
-import { writeFileAtomic } from "./util/fs-atomic.js";
-import { silentProgress } from "./util/progress.js";
+import type { ConversionReport, ConvertOptions } from "../convert/converter.js";
+import { prepareConverterFor, selectConverter, stopUnusedConverters } from "../convert/select-converter.js";
+import { parseHubRef } from "../registry/huggingface/parse-hub-ref.js";
+import { parseModelRef, type RegistryOptions } from "../registry/registries.js";
+import type { PulledFile, PullOptions, Registry, RemoteModel } from "../registry/registry.js";
+import { canonicalOptions, entryKey } from "../store/entry-key.js";
+import { gpuxHome } from "../store/gpux-home.js";
+import type { Manifest } from "../store/manifest.js";
+import { ModelStore, type StoreEntry } from "../store/model-store.js";
+import { acquireLock } from "../store/pull-lock.js";
+import { RuntimeFailure, UserError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/fs-atomic.js";
+import { silentProgress } from "../util/progress.js";
 
 export interface PullModelOptions extends PullOptions, RegistryOptions {
   /** `--registry`; default from the reference's prefix, else huggingface. */
@@ -145,9 +145,9 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
   }
 }
 
-let configWriter: Promise<typeof import("./config/generate-config.js")> | undefined;
-function loadConfigWriter(): Promise<typeof import("./config/generate-config.js")> {
-  configWriter ??= import("./config/generate-config.js");
+let configWriter: Promise<typeof import("../config/generate-config.js")> | undefined;
+function loadConfigWriter(): Promise<typeof import("../config/generate-config.js")> {
+  configWriter ??= import("../config/generate-config.js");
   // a failure surfaces where the writer is awaited, not as an unhandled rejection while downloading
   configWriter.catch(() => undefined);
   return configWriter;

@@ -1,10 +1,10 @@
+import { HubCache } from "../registry/huggingface/hub-cache.js";
 import { hubCacheDir } from "../registry/huggingface/hub-settings.js";
+import { purgeCacheFiles } from "../registry/huggingface/purge-cache-files.js";
+import { gpuxHome } from "../store/gpux-home.js";
+import { ModelStore, type StoreEntry } from "../store/model-store.js";
 import { NotFoundError } from "../util/errors.js";
 import { findStoreEntries } from "./find-in-store.js";
-import { gpuxHome } from "./gpux-home.js";
-import { HubCache } from "./hub-cache.js";
-import { ModelStore, type StoreEntry } from "./model-store.js";
-import { purgeCacheFiles } from "./purge-cache-files.js";
 
 export interface RemoveModelOptions {
   /** Remove every stored revision of the repo, not just the one the ref names. Default false. */

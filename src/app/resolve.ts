@@ -1,9 +1,9 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { configForOnnx } from "./config/config-for-onnx.js";
-import { type LoadedConfig, loadConfig } from "./config/load-config.js";
-import { findInStore, storeLocationForMessages } from "./store/find-in-store.js";
-import { NotFoundError, UserError } from "./util/errors.js";
+import { configForOnnx } from "../config/config-for-onnx.js";
+import { type LoadedConfig, loadConfig } from "../config/load-config.js";
+import { NotFoundError, UserError } from "../util/errors.js";
+import { findInStore, storeLocationForMessages } from "./find-in-store.js";
 
 export const configFileNames = ["gpux.yml", "gpux.yaml"];
 

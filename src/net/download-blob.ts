@@ -2,11 +2,11 @@ import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
-import { GpuxError, RuntimeFailure } from "../../util/errors.js";
-import { log } from "../../util/log.js";
+import { GpuxError, RuntimeFailure } from "../util/errors.js";
+import { log } from "../util/log.js";
 import { BatchedAppender } from "./batched-appender.js";
 import { type HttpGetOptions, httpGet } from "./http-get.js";
-import { hubAttempts, hubBackoffMs, retryDelayMs } from "./hub-retry.js";
+import { hubAttempts, hubBackoffMs, retryDelayMs } from "./retry.js";
 
 export interface ExpectedContent {
   size: number;

@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { parseHubRef } from "../registry/huggingface/parse-hub-ref.js";
-import { gpuxHome } from "./gpux-home.js";
-import { ModelStore, type StoreEntry } from "./model-store.js";
+import { gpuxHome } from "../store/gpux-home.js";
+import { ModelStore, type StoreEntry } from "../store/model-store.js";
 
 const lower = (text: string) => text.toLowerCase();
 

@@ -1,4 +1,4 @@
-import { UserError } from "../../util/errors.js";
+import { UserError } from "../util/errors.js";
 import { socketAddress } from "./socket-address.js";
 
 /**
