@@ -1,33 +1,24 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse } from "yaml";
-import { parseHubRef } from "../registry/huggingface/parse-hub-ref.js";
+import { loadConfig } from "../config/load-config.js";
+import { readStoreRef } from "../registry/registries.js";
 import { gpuxHome } from "../store/gpux-home.js";
-import { ModelStore, type StoreEntry } from "../store/model-store.js";
+import type { ModelStore } from "../store/model-store.js";
+import { didYouMean } from "./did-you-mean.js";
+import { type PulledEntry, pulledStore } from "./pulled-entry.js";
 
 const lower = (text: string) => text.toLowerCase();
 
-/** Split `hf:org/name@rev` into a registry (if prefixed), repo id and revision; undefined if it is no ref. */
-function splitRef(ref: string): { registry?: string; repoId: string; revision?: string } | undefined {
-  const prefix = /^(hf|huggingface):(.*)$/i.exec(ref);
-  const parsed = parseHubRef(prefix ? (prefix[2] as string) : ref, ref);
-  return parsed
-    ? { registry: prefix ? "huggingface" : undefined, repoId: parsed.repoId, revision: parsed.revision }
-    : undefined;
-}
-
-/** The gpux.yml `name` of an entry (users may edit it after a pull). */
-async function configName(entry: StoreEntry): Promise<string | undefined> {
+/** The gpux.yml `name` of an entry (users may edit it after a pull); undefined when it does not load. */
+async function configName(entry: { dir: string }): Promise<string | undefined> {
   try {
-    const doc = parse(await readFile(join(entry.dir, "gpux.yml"), "utf8")) as { name?: unknown };
-    return typeof doc?.name === "string" ? doc.name : undefined;
+    return (await loadConfig(join(entry.dir, "gpux.yml"))).config.name;
   } catch {
     return undefined;
   }
 }
 
 /** Pick among entries of one repo: the asked revision (branch/tag seen, or commit prefix), else the newest. */
-function pickRevision(entries: StoreEntry[], revision: string | undefined): StoreEntry | undefined {
+function pickRevision(entries: PulledEntry[], revision: string | undefined): PulledEntry | undefined {
   if (!revision) return entries.find((e) => e.manifest.key === "") ?? entries[0];
   const matching = entries.filter(
     (e) =>
@@ -37,26 +28,30 @@ function pickRevision(entries: StoreEntry[], revision: string | undefined): Stor
   return matching.find((e) => e.manifest.key === "") ?? matching[0];
 }
 
+/** Entries whose repo id (or stored name) is what a registry reads in `ref`, the asked revision first. */
+function byRepoId(all: PulledEntry[], ref: string): PulledEntry[] {
+  for (const { registry, ref: parsed } of readStoreRef(ref)) {
+    const sameRepo = all.filter(
+      (e) =>
+        (registry === undefined || e.manifest.registry === registry) &&
+        (lower(e.manifest.repoId) === lower(parsed.repoId) ||
+          lower(e.manifest.name) === lower(parsed.repoId)),
+    );
+    const picked = pickRevision(sameRepo, parsed.revision);
+    if (picked) return [picked, ...sameRepo.filter((e) => e !== picked)];
+  }
+  return [];
+}
+
 /**
  * Store entries a reference names, best first: by repo id (case-insensitive, as the Hub treats ids) and
  * revision, else by the `name:` in an entry's gpux.yml (exact, then case-insensitive, then the part after
  * the last `/`, when only one entry has it).
  */
-export async function findStoreEntries(
-  ref: string,
-  store = new ModelStore(gpuxHome()),
-): Promise<StoreEntry[]> {
+export async function findStoreEntries(ref: string, store = pulledStore(gpuxHome())): Promise<PulledEntry[]> {
   const all = await store.list();
-  const split = splitRef(ref);
-  if (split) {
-    const sameRepo = all.filter(
-      (e) =>
-        lower(e.manifest.repoId) === lower(split.repoId) || lower(e.manifest.name) === lower(split.repoId),
-    );
-    const byRegistry = sameRepo.filter((e) => !split.registry || e.manifest.registry === split.registry);
-    const picked = pickRevision(byRegistry, split.revision);
-    if (picked) return [picked, ...byRegistry.filter((e) => e !== picked)];
-  }
+  const found = byRepoId(all, ref);
+  if (found.length > 0) return found;
   const names = await Promise.all(all.map(async (entry) => ({ entry, name: await configName(entry) })));
   const exact = names.filter((n) => n.name === ref);
   if (exact.length > 0) return exact.map((n) => n.entry);
@@ -68,6 +63,23 @@ export async function findStoreEntries(
   return new Set(short.map((n) => lower(n.entry.manifest.repoId))).size === 1
     ? short.map((n) => n.entry)
     : [];
+}
+
+/** Names in the store close to `ref` (repo ids, gpux.yml names), for "did you mean" hints. */
+export async function similarStoreNames(
+  ref: string,
+  store: ModelStore = pulledStore(gpuxHome()),
+): Promise<string[]> {
+  const all = await store.list();
+  const names = await Promise.all(all.map((entry) => configName(entry)));
+  const known = [...all.map((e) => e.manifest.repoId), ...names.filter((n): n is string => n !== undefined)];
+  return didYouMean(ref, [...known, ...known.map((n) => n.split("/").pop() as string)]);
+}
+
+/** ` Did you mean: a, b?` for a hint, or "" when nothing in the store is close. */
+export async function didYouMeanHint(ref: string, store?: ModelStore): Promise<string> {
+  const similar = await similarStoreNames(ref, store);
+  return similar.length > 0 ? ` Did you mean: ${similar.join(", ")}?` : "";
 }
 
 /**

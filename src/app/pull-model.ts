@@ -2,17 +2,15 @@ import { mkdir, rm, symlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import type { ConversionReport, ConvertOptions } from "../convert/converter.js";
 import { prepareConverterFor, selectConverter, stopUnusedConverters } from "../convert/select-converter.js";
-import { parseHubRef } from "../registry/huggingface/parse-hub-ref.js";
 import { parseModelRef, type RegistryOptions } from "../registry/registries.js";
 import type { PulledFile, PullOptions, Registry, RemoteModel } from "../registry/registry.js";
 import { canonicalOptions, entryKey } from "../store/entry-key.js";
 import { gpuxHome } from "../store/gpux-home.js";
-import type { Manifest } from "../store/manifest.js";
-import { ModelStore, type StoreEntry } from "../store/model-store.js";
 import { acquireLock } from "../store/pull-lock.js";
 import { RuntimeFailure, UserError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs-atomic.js";
 import { silentProgress } from "../util/progress.js";
+import { type PulledEntry, type PulledManifest, pulledStore } from "./pulled-entry.js";
 
 export interface PullModelOptions extends PullOptions, RegistryOptions {
   /** `--registry`; default from the reference's prefix, else huggingface. */
@@ -28,7 +26,7 @@ export interface PullModelOptions extends PullOptions, RegistryOptions {
 export interface PullModelResult {
   remote: RemoteModel;
   /** The store entry; absent for a dry run. */
-  entry?: StoreEntry;
+  entry?: PulledEntry;
   /** True when the store already had this revision and nothing was fetched or converted. */
   cached: boolean;
   /** Files chosen (with sizes); for a dry run, what would be fetched. */
@@ -68,14 +66,9 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
   }
   progress.emit({ phase: "resolve", message: `resolving ${ref.repoId}@${ref.revision ?? "main"}` });
   const remote = await registry.info(ref);
-  if (!parseHubRef(remote.repoId, remote.repoId)) {
-    throw new RuntimeFailure(`The registry answered an invalid repo id ${JSON.stringify(remote.repoId)}.`, {
-      hint: "The mirror in HF_ENDPOINT is broken or hostile; nothing was written.",
-    });
-  }
   const entryOptions = { variant: options.variant, ...options.convert };
   const key = entryKey(entryOptions);
-  const store = new ModelStore(options.home ?? gpuxHome());
+  const store = pulledStore(options.home ?? gpuxHome());
   const reuse = async () => {
     const entry = await store.read(registry.name, remote.repoId, remote.commit, key);
     if (!entry || !(await store.isIntact(entry))) return undefined;
@@ -166,7 +159,7 @@ async function writeEntryFiles(
     conversion: ConversionReport;
     format: string;
   },
-): Promise<Manifest> {
+): Promise<PulledManifest> {
   const name = remote.ref.repoId;
   // --task decides the head the converter exported, so it decides gpux.yml's task too
   const chosen = entry.conversion.taskSource === "--task" ? entry.conversion.task : undefined;

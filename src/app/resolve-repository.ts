@@ -2,7 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { LoadedConfig } from "../config/load-config.js";
 import { NotFoundError } from "../util/errors.js";
-import { resolveModelRef } from "./resolve.js";
+import { configForFolder, resolveModelRef } from "./resolve.js";
 
 function subfolders(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
@@ -17,13 +17,9 @@ async function repositoryEntry(dir: string, name: string): Promise<LoadedConfig 
     .filter((sub) => /^\d+$/.test(sub))
     .sort((a, b) => Number(b) - Number(a));
   for (const candidate of [dir, ...versions.slice(0, 1).map((v) => join(dir, v))]) {
-    try {
-      const loaded = await resolveModelRef(candidate);
-      // A folder without gpux.yml gets its config on the fly; name it after the repository entry.
-      return loaded.path === loaded.modelPath ? { ...loaded, config: { ...loaded.config, name } } : loaded;
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
+    // a folder without gpux.yml gets its config on the fly, named after the repository entry
+    const loaded = await configForFolder(candidate, name);
+    if (loaded) return loaded;
   }
   return undefined;
 }

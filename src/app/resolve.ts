@@ -1,9 +1,12 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { configForOnnx } from "../config/config-for-onnx.js";
+import { generateConfig } from "../config/generate-config.js";
 import { type LoadedConfig, loadConfig } from "../config/load-config.js";
+import { snapshotFromFolder } from "../convert/local-snapshot.js";
+import { findOnnxFile } from "../convert/onnx-variants.js";
 import { NotFoundError, UserError } from "../util/errors.js";
-import { findInStore, storeLocationForMessages } from "./find-in-store.js";
+import { didYouMeanHint, findInStore, storeLocationForMessages } from "./find-in-store.js";
 
 export const configFileNames = ["gpux.yml", "gpux.yaml"];
 
@@ -30,6 +33,41 @@ function onnxIn(dir: string): string | undefined {
   if (direct) return direct;
   const onnx = readdirSync(dir).filter((name) => name.endsWith(".onnx"));
   return onnx.length === 1 ? join(dir, onnx[0] as string) : undefined;
+}
+
+/** Files that say a folder is a model repo as the Hub serves it (downloaded with git or huggingface_hub). */
+const hubRepoMarkers = ["config.json", "tokenizer.json", "preprocessor_config.json"];
+
+/**
+ * A folder laid out like a Hub repo (config.json, tokenizer files, onnx/model.onnx) and no gpux.yml: its
+ * gpux.yml is generated in memory exactly as `gpux pull` writes it (task, labels, tokenizer), so the folder
+ * runs as the pulled model does. Nothing is written into the user's folder. Undefined for other folders.
+ */
+async function configForHubFolder(dir: string, name: string): Promise<LoadedConfig | undefined> {
+  if (!hubRepoMarkers.some((file) => kindOf(join(dir, file)) === "file")) return undefined;
+  const snapshot = await snapshotFromFolder(dir);
+  const model = findOnnxFile(snapshot.files);
+  if (!model) return undefined;
+  const { config } = await generateConfig({
+    name,
+    dir,
+    model,
+    files: snapshot.files,
+    pipelineTag: snapshot.pipelineTag,
+  });
+  const modelPath = join(dir, model);
+  // `path` is the model itself, as for a bare .onnx: there is no gpux.yml file behind this config
+  return { config, path: modelPath, dir, modelPath, warnings: [] };
+}
+
+/** The config of a folder: its gpux.yml, else a Hub-layout repo's generated one, else its single .onnx. */
+export async function configForFolder(dir: string, name: string): Promise<LoadedConfig | undefined> {
+  const config = configIn(dir);
+  if (config) return loadConfig(config);
+  const hub = await configForHubFolder(dir, name);
+  if (hub) return hub;
+  const onnx = onnxIn(dir);
+  return onnx ? configForOnnx(onnx, name) : undefined;
 }
 
 function looksLikePath(ref: string): boolean {
@@ -65,17 +103,13 @@ export async function resolveModelRef(
       });
     }
     if (kind === "dir") {
-      const config = configIn(path);
-      if (config) return loadConfig(config);
-      const onnx = onnxIn(path);
-      if (onnx)
-        return configForOnnx(
-          onnx,
-          ref
-            .replace(/[/\\]+$/, "")
-            .split(/[/\\]/)
-            .pop() || "model",
-        );
+      const name =
+        ref
+          .replace(/[/\\]+$/, "")
+          .split(/[/\\]/)
+          .pop() || "model";
+      const loaded = await configForFolder(path, name);
+      if (loaded) return loaded;
       throw new NotFoundError(`Folder '${ref}' has no gpux.yml and no single .onnx model.`, {
         hint: "Add a gpux.yml (see docs/reference/gpux-yml.md) or point at the .onnx file.",
       });
@@ -104,6 +138,6 @@ export async function resolveModelRef(
   }
   looked.push(`store ${storeLocationForMessages()}`);
   throw new NotFoundError(`Model '${ref}' not found (looked in: ${looked.join("; ")}).`, {
-    hint: `Run \`gpux pull ${ref}\` to fetch it from the Hub, or pass a path to a .onnx file or a folder.`,
+    hint: `Run \`gpux pull ${ref}\` to fetch it from the Hub, or pass a path to a .onnx file or a folder.${await didYouMeanHint(ref as string)}`,
   });
 }

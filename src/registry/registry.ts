@@ -71,15 +71,43 @@ export interface PulledModel {
   downloadedBytes: number;
 }
 
-/** A place models come from. Adding one means one class and one line in registries.ts; the CLI never names it. */
+/** Settings every registry may honour (flags first, then its own environment variables). */
+export interface RegistryOptions {
+  /** --token: credentials for private models. */
+  token?: string;
+  /** --offline: answer from the registry's local cache only. */
+  offline?: boolean;
+  /** --cache-dir: the registry's own download cache. */
+  cacheDir?: string;
+  /** Files downloaded at once. */
+  concurrency?: number;
+  /** Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The files of one commit that a removed store entry used, and those other entries still use. */
+export interface PurgeRequest {
+  repoId: string;
+  commit: string;
+  /** Repo paths the removed entry listed. */
+  files: readonly string[];
+  /** Repo paths of the same commit that remaining entries list: never deleted. */
+  keep: ReadonlySet<string>;
+}
+
+/**
+ * A place models come from, implemented in one folder under registry/ (its reference syntax, id rules, cache
+ * layout and removal) and made known by one `registerRegistry()` call; nothing above app/ names one.
+ */
 export interface Registry {
-  /** Name used in the store (`huggingface`). */
+  /** Name used in the store (`huggingface`); the plug-in's `name`. */
   readonly name: string;
-  /** Names accepted by `--registry` and as a `name:` prefix. */
-  readonly aliases: readonly string[];
-  /** Parse what the user typed (prefix already stripped); undefined when it is not this registry's syntax. */
+  /**
+   * Parse what the user typed (a `name:` prefix already stripped); undefined when it is not this registry's
+   * syntax. This is where ids are validated.
+   */
   parse(text: string, typed: string): ModelRef | undefined;
-  /** Resolve the revision to a commit (one request; from the cache when offline). */
+  /** Resolve the revision to a commit (one request; from the cache when offline). Validates what it answers. */
   info(ref: ModelRef): Promise<RemoteModel>;
   /** Record that the revision resolved to this commit (a cache ref), when the files are already in the store. */
   remember(remote: RemoteModel): Promise<void>;
@@ -87,4 +115,15 @@ export interface Registry {
   readonly source: string;
   /** Choose, download and verify the files of a resolved revision. */
   pull(remote: RemoteModel, options: PullOptions): Promise<PulledModel>;
+  /** `rm --purge`: delete the registry's cached files that only the removed entry used; returns bytes freed. */
+  purge(request: PurgeRequest): Promise<number>;
+}
+
+/** How a registry is made known to gpux: its names and how to build it. */
+export interface RegistryPlugin {
+  /** Name used in the store and as the main `--registry` value (`huggingface`). */
+  readonly name: string;
+  /** Other names accepted by `--registry` and as a `name:` prefix (`hf`). */
+  readonly aliases: readonly string[];
+  create(options: RegistryOptions): Registry;
 }

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ConversionReport } from "../convert/converter.js";
 
 /** One file of a pulled model, as verified. */
 export interface ManifestFile {
@@ -9,8 +8,19 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/**
+ * What the store needs of the conversion record: the files it wrote (checked by `isIntact`). The full record
+ * is the converter's report (convert/converter.ts), which the use cases fill in as `Conversion`; the store
+ * keeps it as written, without knowing converters.
+ */
+export interface StoredConversion {
+  converter: string;
+  /** Files the conversion wrote, relative to the entry folder. */
+  files?: string[];
+}
+
 /** `manifest.json` of a store entry: written last, so an entry without one is not an entry. */
-export interface Manifest {
+export interface Manifest<Conversion extends StoredConversion = StoredConversion> {
   schemaVersion: 1;
   registry: string;
   /** What the user typed first (`hf:org/Name@v1`). */
@@ -34,17 +44,19 @@ export interface Manifest {
   files: ManifestFile[];
   sizeBytes: number;
   pulledAt: string;
-  /** Where it came from (the Hub endpoint). */
+  /** Where it came from (the registry's endpoint). */
   source: string;
-  conversion: ConversionReport;
+  conversion: Conversion;
 }
 
 export const manifestName = "manifest.json";
 
 /** The manifest of an entry folder, or undefined when absent or not a gpux manifest. */
-export async function readManifest(entryDir: string): Promise<Manifest | undefined> {
+export async function readManifest<Conversion extends StoredConversion = StoredConversion>(
+  entryDir: string,
+): Promise<Manifest<Conversion> | undefined> {
   try {
-    const data = JSON.parse(await readFile(join(entryDir, manifestName), "utf8")) as Manifest;
+    const data = JSON.parse(await readFile(join(entryDir, manifestName), "utf8")) as Manifest<Conversion>;
     return data.schemaVersion === 1 && typeof data.commit === "string" && Array.isArray(data.files)
       ? data
       : undefined;

@@ -39,6 +39,14 @@ const hub = await startFakeHub({
     },
     { ...onnxRepo("evil/Id", { pipelineTag: null }), answer: (info) => ({ ...info, id: "../../outside" }) },
     onnxRepo("ok/Flaky", { pipelineTag: null }),
+    onnxRepo("ok/Victim", { pipelineTag: null }),
+    // answers the id of another repo it has (its own files under ok/Victim's name), then of one it lacks
+    {
+      ...onnxRepo("evil/Impostor", { width: 5, pipelineTag: null }),
+      answer: (i) => ({ ...i, id: "ok/Victim" }),
+    },
+    { ...onnxRepo("evil/Elsewhere", { pipelineTag: null }), answer: (i) => ({ ...i, id: "ok/Absent" }) },
+    { ...onnxRepo("ok/MixedCase", { pipelineTag: null }), answer: (i) => ({ ...i, id: "OK/mixedcase" }) },
   ],
 });
 after(() => hub.close());
@@ -79,7 +87,28 @@ test("`../` and absolute file names are refused before anything is written", asy
   await expectFailure("evil/Nested", /unsafe file name/);
   await expectFailure("evil/BadOid", /gave no digest for 'config\.json'/);
   await expectFailure("evil/Sha", /no valid commit sha/);
-  await expectFailure("evil/Id", /invalid repo id/);
+  await expectFailure("evil/Id", /answered "\.\.\/\.\.\/outside" when asked for 'evil\/Id'/);
+});
+
+test("an answer naming another repo is refused, so it cannot poison that repo's cache (the id's case aside)", async () => {
+  const home = join(root, "impostor");
+  for (const [id, answered] of [
+    ["evil/Impostor", "ok/Victim"],
+    ["evil/Elsewhere", "ok/Absent"],
+  ] as const) {
+    const result = await runCli(["pull", id], { env: env(home) });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, new RegExp(`answered "${answered}" when asked for '${id}'`));
+    assert.match(result.stderr, /HF_ENDPOINT is broken or hostile/);
+  }
+  assert.deepEqual(filesUnder(join(home, "hub")), [], "nothing cached under any name");
+  assert.deepEqual(filesUnder(join(home, "gpux", "models")), []);
+  const victim = await runCli(["pull", "ok/Victim", "--json"], { env: env(home) });
+  assert.equal(victim.code, 0, victim.stderr);
+  assert.equal(hub.commitOf("ok/Victim"), JSON.parse(victim.stdout.trim().split("\n").pop() ?? "").commit);
+  const mixed = await runCli(["pull", "ok/MixedCase"], { env: env(home) });
+  assert.equal(mixed.code, 0, mixed.stderr);
+  assert.match(mixed.stdout, /pulled OK\/mixedcase@main/);
 });
 
 test("sizes that lie end in a clear error and register nothing", async () => {

@@ -5,6 +5,7 @@ import { assertSafeRepoPath, isHex } from "../safe-repo-path.js";
 import { hubHttpError } from "./hub-errors.js";
 import { createHubFetch } from "./hub-fetch.js";
 import type { HubSettings } from "./hub-settings.js";
+import { isHubRepoId } from "./parse-hub-ref.js";
 
 /** Calls to the Hub's JSON API (through @huggingface/hub), with gpux's errors and checks on every answer. */
 export class HubApi {
@@ -67,6 +68,14 @@ export class HubApi {
           {
             hint: "HF_ENDPOINT may not be a Hugging Face Hub; check it.",
           },
+        );
+      }
+      // The answer names the cache folder and the store entry: only the id asked for (the Hub's own spelling
+      // of it) is taken, so a hostile mirror cannot plant another repo's files under that repo's name.
+      if (!isHubRepoId(info.name) || info.name.toLowerCase() !== ref.repoId.toLowerCase()) {
+        throw new RuntimeFailure(
+          `The Hub answered ${JSON.stringify(info.name)} when asked for '${ref.repoId}'; gpux refuses it.`,
+          { hint: "The mirror in HF_ENDPOINT is broken or hostile; nothing was written." },
         );
       }
       return { ref, repoId: info.name, revision, commit: info.sha, pipelineTag: info.task ?? undefined };

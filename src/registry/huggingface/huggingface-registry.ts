@@ -7,7 +7,9 @@ import type {
   PulledFile,
   PulledModel,
   PullOptions,
+  PurgeRequest,
   Registry,
+  RegistryPlugin,
   RemoteFile,
   RemoteModel,
 } from "../registry.js";
@@ -17,7 +19,8 @@ import { HubApi } from "./hub-api.js";
 import { HubCache } from "./hub-cache.js";
 import { hubHttpError } from "./hub-errors.js";
 import { type HubSettings, type HubSettingsOptions, hubSettings } from "./hub-settings.js";
-import { parseHubRef } from "./parse-hub-ref.js";
+import { hubOrigin, parseHubRef } from "./parse-hub-ref.js";
+import { purgeCacheFiles } from "./purge-cache-files.js";
 
 export interface HuggingFaceRegistryOptions extends HubSettingsOptions {
   /** Files downloaded at once. Default 4 (GPUX_PULL_CONCURRENCY). */
@@ -49,8 +52,7 @@ async function eachLimited<T>(
 
 /** The Hugging Face Hub (or a mirror in HF_ENDPOINT), with the shared Hugging Face cache underneath. */
 export class HuggingFaceRegistry implements Registry {
-  readonly name = "huggingface";
-  readonly aliases = ["huggingface", "hf"];
+  readonly name = huggingFacePlugin.name;
   readonly settings: HubSettings;
   readonly cache: HubCache;
   private readonly api: HubApi;
@@ -72,7 +74,11 @@ export class HuggingFaceRegistry implements Registry {
   }
 
   parse(text: string, typed: string): ModelRef | undefined {
-    return parseHubRef(text, typed);
+    return parseHubRef(text, typed, [hubOrigin, this.settings.endpoint]);
+  }
+
+  purge(request: PurgeRequest): Promise<number> {
+    return purgeCacheFiles(this.cache, request.repoId, request.commit, request.files, request.keep);
   }
 
   async info(ref: ModelRef): Promise<RemoteModel> {
@@ -219,3 +225,10 @@ export class HuggingFaceRegistry implements Registry {
     };
   }
 }
+
+/** The Hugging Face Hub as a registry plug-in: `huggingface`, `hf:` for short. */
+export const huggingFacePlugin: RegistryPlugin = {
+  name: "huggingface",
+  aliases: ["hf"],
+  create: (options) => new HuggingFaceRegistry(options),
+};
