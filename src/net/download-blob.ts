@@ -6,7 +6,7 @@ import { GpuxError, RuntimeFailure } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { BatchedAppender } from "./batched-appender.js";
 import { type HttpGetOptions, httpGet } from "./http-get.js";
-import { hubAttempts, hubBackoffMs, retryDelayMs } from "./retry.js";
+import { hubAttempts, hubBackoffMs, isRetryableStatus, RetryableAnswer, withRetries } from "./retry.js";
 
 export interface ExpectedContent {
   size: number;
@@ -21,7 +21,7 @@ export interface DownloadBlobOptions {
   /** Final blob path; the partial file is `<dest>.incomplete`, as huggingface_hub names it. */
   dest: string;
   expected: ExpectedContent;
-  /** Token for the Hub's own origin (never sent to a redirect target elsewhere). */
+  /** Token for the registry's own origin (never sent to a redirect target elsewhere). */
   auth?: Pick<HttpGetOptions, "token" | "tokenOrigin">;
   /** Called with the bytes written so far (resumed bytes included). */
   onBytes?: (done: number) => void;
@@ -74,17 +74,6 @@ export async function verifyFile(
   return { sha256, ok };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A 429 or 5xx answer worth another try, with the wait the server asked for. */
-class RetryableAnswer extends Error {
-  constructor(
-    status: number,
-    readonly retryAfter: string | undefined,
-  ) {
-    super(`HTTP ${status}`);
-  }
-}
 /**
  * Download one file into the cache: resume a partial `.incomplete` file with an HTTP Range request (after a
  * dropped connection or a killed process), refuse more bytes than declared, verify sha256 (LFS) or the git
@@ -109,84 +98,84 @@ export async function downloadBlob(
     const fresh = () => new Digests(expected.size, needsOid(expected));
     let digests = offset > 0 ? await hashFile(partial, fresh()) : fresh();
     if (offset > 0) log.debug(`${options.label}: resuming at byte ${offset}`);
-    let failures = 0;
-    while (offset < expected.size) {
-      const before = offset;
+    let before = offset;
+    const fetchRest = async ({ last }: { last: boolean }) => {
+      before = offset;
+      const headers: Record<string, string> = { "accept-encoding": "identity" };
+      if (offset > 0) headers.range = `bytes=${offset}-`;
+      const answer = await httpGet(options.url, { headers, ...options.auth });
+      const status = answer.status;
+      if (status === 416) {
+        answer.discard();
+        throw new RuntimeFailure(
+          `The server has only ${offset} bytes of ${options.label}, but declared ${expected.size}.`,
+          { hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered." },
+        );
+      }
+      if (status < 200 || status >= 300) {
+        answer.discard();
+        if (isRetryableStatus(status) && !last)
+          throw new RetryableAnswer(status, answer.headers["retry-after"]);
+        throw options.httpError(status, answer.headers["x-error-code"] || undefined);
+      }
+      if (offset > 0 && status !== 206) {
+        // The server ignored the range: start over rather than append the file twice.
+        await truncate(partial, 0);
+        offset = 0;
+        digests = fresh();
+      }
+      const file = await open(partial, "a");
+      // `offset` counts bytes received; after the writes are done it becomes what is on disk, so a resume
+      // after any failure never skips bytes.
+      const appender = new BatchedAppender(file.fd);
       try {
-        const headers: Record<string, string> = { "accept-encoding": "identity" };
-        if (offset > 0) headers.range = `bytes=${offset}-`;
-        const answer = await httpGet(options.url, { headers, ...options.auth });
-        const status = answer.status;
-        if (status === 416) {
-          answer.discard();
-          throw new RuntimeFailure(
-            `The Hub has only ${offset} bytes of ${options.label}, but declared ${expected.size}.`,
-            { hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered." },
-          );
-        }
-        if (status < 200 || status >= 300) {
-          answer.discard();
-          const retry = (status === 429 || status >= 500) && failures + 1 < maxAttempts;
-          if (retry) throw new RetryableAnswer(status, answer.headers["retry-after"]);
-          throw options.httpError(status, answer.headers["x-error-code"] || undefined);
-        }
-        if (offset > 0 && status !== 206) {
-          // The server ignored the range: start over rather than append the file twice.
-          await truncate(partial, 0);
-          offset = 0;
-          digests = fresh();
-        }
-        const file = await open(partial, "a");
-        // `offset` counts bytes received; after the writes are done it becomes what is on disk, so a resume
-        // after any failure never skips bytes.
-        const appender = new BatchedAppender(file.fd);
+        await answer.readBody((chunk) => {
+          if (offset + chunk.length > expected.size) {
+            throw new RuntimeFailure(
+              `The server sent more than the ${expected.size} bytes it declared for ${options.label}.`,
+              {
+                hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered.",
+              },
+            );
+          }
+          digests.update(chunk);
+          offset += chunk.length;
+          fetched += chunk.length;
+          options.onBytes?.(offset);
+          appender.add(chunk);
+        });
+      } finally {
         try {
-          await answer.readBody((chunk) => {
-            if (offset + chunk.length > expected.size) {
-              throw new RuntimeFailure(
-                `The Hub sent more than the ${expected.size} bytes it declared for ${options.label}.`,
-                {
-                  hint: "The repo listing and the file disagree (a broken mirror?); nothing was registered.",
-                },
-              );
-            }
-            digests.update(chunk);
-            offset += chunk.length;
-            fetched += chunk.length;
-            options.onBytes?.(offset);
-            appender.add(chunk);
-          });
-        } finally {
-          try {
-            appender.close();
-          } catch {
-            // what reached the disk is measured below; the download resumes from there
-          }
-          await file.close();
-          const onDisk = (await stat(partial)).size;
-          if (onDisk !== offset) {
-            offset = onDisk;
-            digests = await hashFile(partial, fresh());
-          }
+          appender.close();
+        } catch {
+          // what reached the disk is measured below; the download resumes from there
         }
-        if (offset < expected.size) throw new Error(`connection ended at byte ${offset} of ${expected.size}`);
+        await file.close();
+        const onDisk = (await stat(partial)).size;
+        if (onDisk !== offset) {
+          offset = onDisk;
+          digests = await hashFile(partial, fresh());
+        }
+      }
+      if (offset < expected.size) throw new Error(`connection ended at byte ${offset} of ${expected.size}`);
+    };
+    if (offset < expected.size) {
+      try {
+        await withRetries(fetchRest, {
+          attempts: maxAttempts,
+          backoffMs,
+          maxRetryAfterMs: options.maxRetryAfterMs,
+          isFinal: (error) => error instanceof GpuxError || !(error instanceof Error),
+          progressed: () => offset > before,
+          onRetry: (error) =>
+            log.debug(`${options.label}: ${(error as Error).message}; resuming at byte ${offset}`),
+        });
       } catch (error) {
         if (error instanceof GpuxError || !(error instanceof Error)) throw error;
-        failures = offset > before ? 1 : failures + 1;
-        if (failures >= maxAttempts) {
-          throw new RuntimeFailure(`Downloading ${options.label} failed: ${error.message}.`, {
-            hint: "Run the same pull again: it resumes where it stopped.",
-            cause: error,
-          });
-        }
-        log.debug(`${options.label}: ${error.message}; resuming at byte ${offset}`);
-        await sleep(
-          retryDelayMs(failures, {
-            backoffMs,
-            retryAfter: error instanceof RetryableAnswer ? error.retryAfter : undefined,
-            maxRetryAfterMs: options.maxRetryAfterMs,
-          }),
-        );
+        throw new RuntimeFailure(`Downloading ${options.label} failed: ${error.message}.`, {
+          hint: "Run the same pull again: it resumes where it stopped.",
+          cause: error,
+        });
       }
     }
     const sha256 = digests.sha256.digest("hex");
@@ -203,7 +192,7 @@ export async function downloadBlob(
         : `git oid ${oid}, expected ${expected.gitOid}`;
     if (fullTry >= 2) {
       throw new RuntimeFailure(`${options.label} is corrupt after two downloads (${detail}).`, {
-        hint: "The Hub or a proxy is altering the file; nothing was registered. Try again later.",
+        hint: "The server or a proxy is altering the file; nothing was registered. Try again later.",
       });
     }
     log.warn(`${options.label} failed verification (${detail}); fetching it again`);

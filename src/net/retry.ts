@@ -38,6 +38,67 @@ export function retryDelayMs(attempt: number, options: RetryDelayOptions): numbe
   return retryAfterMs(options.retryAfter, options.maxRetryAfterMs) ?? options.backoffMs * 2 ** (attempt - 1);
 }
 
+/** The one wait of gpux's network code (between retries). */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** An answer worth another try (a 429 or 5xx), carrying the wait the server asked for. */
+export class RetryableAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfter: string | null | undefined,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** True for the statuses worth retrying: 429 (rate-limited) and 5xx. */
+export const isRetryableStatus = (status: number) => status === 429 || status >= 500;
+
+export interface WithRetriesOptions {
+  /** Attempts in a row that may fail (without progress) before the last error is thrown. */
+  attempts: number;
+  /** First backoff delay in ms, doubled each retry. */
+  backoffMs: number;
+  /** Cap on the wait a Retry-After header may ask for. Default 60 s. */
+  maxRetryAfterMs?: number;
+  /** True for an error no retry can mend: thrown at once. */
+  isFinal?: (error: unknown) => boolean;
+  /** True when the failed attempt still moved forward (bytes arrived): the failure count starts again. */
+  progressed?: () => boolean;
+  /** Told before each wait (for debug logs). */
+  onRetry?: (error: unknown, failures: number) => void;
+}
+
+/**
+ * Run `attempt` until it succeeds: after a failure wait (Retry-After of a RetryableAnswer, else exponential
+ * backoff) and try again, until `attempts` failures in a row; then the last error is thrown. `last` tells the
+ * attempt that no retry follows, so it can return a failing answer instead of throwing it.
+ */
+export async function withRetries<T>(
+  attempt: (context: { last: boolean }) => Promise<T>,
+  options: WithRetriesOptions,
+): Promise<T> {
+  let failures = 0;
+  for (;;) {
+    try {
+      return await attempt({ last: failures + 1 >= options.attempts });
+    } catch (error) {
+      if (options.isFinal?.(error)) throw error;
+      failures = options.progressed?.() ? 1 : failures + 1;
+      if (failures >= options.attempts) throw error;
+      options.onRetry?.(error, failures);
+      const retryAfter = error instanceof RetryableAnswer ? error.retryAfter : undefined;
+      await sleep(
+        retryDelayMs(failures, {
+          backoffMs: options.backoffMs,
+          retryAfter,
+          maxRetryAfterMs: options.maxRetryAfterMs,
+        }),
+      );
+    }
+  }
+}
+
 function envInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const text = env[name]?.trim();
   if (!text) return fallback;
