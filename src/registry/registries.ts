@@ -85,8 +85,11 @@ export function parseModelRef(
   if (split.prefix !== undefined && !prefixed) {
     throw unknownRegistry(split.prefix, " For a revision, write name@revision (or name:tag).");
   }
+  const path = /^https?:\/\/[^/]+\/([^?#]+)/i.exec(trimmed)?.[1]?.replace(/\/+$/, "");
   throw new UserError(`'${typed}' is not a model reference ${registry.name} understands.`, {
-    hint: "Write org/name, org/name@revision, or a single name such as gpt2.",
+    hint: path
+      ? `Write the model's id rather than a page's URL (such as '${path}'); URLs are read only from ${registry.source}.`
+      : "Write org/name, org/name@revision (or org/name:tag), or a single name such as gpt2.",
   });
 }
 

@@ -5,6 +5,7 @@ import { after, test } from "node:test";
 import { findInStore } from "../../src/app/find-in-store.js";
 import { pullModel } from "../../src/app/pull-model.js";
 import { removeModel } from "../../src/app/remove-model.js";
+import { resolveModelRef } from "../../src/app/resolve.js";
 import { entryKey } from "../../src/store/entry-key.js";
 import { startFakeHub } from "../helpers/fake-hub.js";
 import { onnxRepo } from "../helpers/fake-hub-repos.js";
@@ -62,6 +63,29 @@ test("the name in gpux.yml, and the short name, resolve too", async () => {
   writeFileSync(yml, readFileSync(yml, "utf8").replace("name: other/Thing", "name: sentiment"));
   assert.equal(await findInStore("sentiment"), thing.entry?.dir);
   assert.equal(await findInStore("nothing-like-it"), undefined);
+});
+
+test("Docker's name:tag and a pasted Hub URL pull and find the model; unknown names get a did-you-mean", async () => {
+  const tagged = await pullModel("org/Name:v1", options);
+  assert.equal(tagged.remote.revision, "v1");
+  assert.equal(tagged.cached, true, "org/Name@v1 is already in the store");
+  assert.equal((await pullModel("other/Thing:latest", options)).remote.revision, "main");
+  assert.equal((await pullModel(`${hub.url}/org/Name/tree/v1`, options)).entry?.dir, tagged.entry?.dir);
+  assert.equal(await findInStore("org/Name:v1"), tagged.entry?.dir);
+  assert.equal(await findInStore("https://huggingface.co/org/Name"), tagged.entry?.dir);
+
+  const hintOf = async (work: Promise<unknown>) =>
+    work.then(
+      () => assert.fail("expected a NotFoundError"),
+      (error: Error & { hint?: string }) => {
+        assert.equal(error.name, "NotFoundError");
+        return error.hint ?? "";
+      },
+    );
+  assert.match(await hintOf(resolveModelRef("org/Nmae")), /Did you mean: org\/Name\?/);
+  assert.match(await hintOf(resolveModelRef("Thnig")), /Did you mean: [^?]*\bThing\b/);
+  assert.match(await hintOf(removeModel("org/Nmae", { cacheDir })), /Did you mean: org\/Name\?/);
+  assert.doesNotMatch(await hintOf(resolveModelRef("completely-different")), /Did you mean/);
 });
 
 test("rm removes one entry, --all-revisions the rest, --purge the cache files nobody links", async () => {

@@ -9,7 +9,7 @@ export function isHubRepoId(id: string): boolean {
   return parts.length >= 1 && parts.length <= 2 && parts.every((p) => part.test(p));
 }
 
-/** The Hub's own address; pasting a model page's URL from it (or from the mirror in use) names the model. */
+/** The Hub's own address: a model page's URL on it (or on the mirror in use) names the model. */
 export const hubOrigin = "https://huggingface.co";
 
 /**
@@ -23,9 +23,15 @@ function idFromUrl(text: string, origins: readonly string[]): string | undefined
   } catch {
     return undefined;
   }
-  if (!origins.some((origin) => new URL(origin).origin === url.origin)) return undefined;
-  const segments = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  if (segments[0] === "models") segments.shift();
+  // a mirror may live under a path (`http://host/hub`): the id starts after it
+  const base = origins
+    .map((origin) => new URL(origin))
+    .find(
+      (b) => b.origin === url.origin && `${url.pathname}/`.startsWith(`${b.pathname.replace(/\/+$/, "")}/`),
+    );
+  if (!base) return undefined;
+  const rest = url.pathname.slice(base.pathname.replace(/\/+$/, "").length);
+  const segments = rest.split("/").filter(Boolean).map(decodeURIComponent);
   const page = segments.findIndex((s) => s === "tree" || s === "blob" || s === "resolve");
   const id = (page === -1 ? segments : segments.slice(0, page)).join("/");
   const revision = page === -1 ? undefined : segments[page + 1];
