@@ -5,6 +5,7 @@ import { registerJsonBodyParser } from "./json-body.js";
 import { registerGpuxApiRoutes } from "./routes/gpux-api.js";
 import { registerMetricsRoutes } from "./routes/metrics.js";
 import { registerOipRoutes } from "./routes/oip.js";
+import { registerOpenAiRoutes } from "./routes/openai/index.js";
 import { collectOpenApi, registerOpenApiRoute } from "./routes/openapi.js";
 import { registerPlaygroundRoutes } from "./routes/playground.js";
 import { registerApiKey, registerCors } from "./security.js";
@@ -45,6 +46,7 @@ export function createServer(options: CreateServerOptions): { app: FastifyInstan
   const openApi = collectOpenApi(app);
   registerGpuxApiRoutes(app, context);
   registerOipRoutes(app, context);
+  registerOpenAiRoutes(app, context);
   registerMetricsRoutes(app, context);
   registerPlaygroundRoutes(app, context);
   registerOpenApiRoute(app, openApi);

@@ -14,6 +14,7 @@ export const tinyRepoNames = [
   "roberta-sst2",
   "bert-ner",
   "bert-sentence-embedding",
+  "bert-cross-encoder",
   "vit-classifier",
 ] as const;
 export type TinyRepoName = (typeof tinyRepoNames)[number];
@@ -22,6 +23,10 @@ export interface TinyReference {
   pipeline_tag: string;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
+  /** Plain-text inputs (sentence-embedding: `input`; cross-encoder: `query`, `documents`). */
+  texts?: Record<string, unknown>;
+  /** sentence-transformers' answers for `texts` (`embeddings`; cross-encoder `logits` and `scores`). */
+  text_outputs?: Record<string, number[] | number[][]>;
 }
 
 /**

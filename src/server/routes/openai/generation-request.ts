@@ -1,0 +1,310 @@
+import { OpenAiRequestError } from "../../openai-error.js";
+import {
+  type Body,
+  checkKnownFields,
+  readBoolean,
+  readNumber,
+  readStringList,
+  requireField,
+  requireString,
+} from "./read-fields.js";
+
+/** How to sample the continuation: OpenAI's request fields, checked and defaulted as its API does. */
+export interface SamplingSettings {
+  /** Most new tokens (`max_completion_tokens`, or the older `max_tokens`); undefined: up to the context. */
+  maxTokens?: number;
+  /** 0 is greedy. Default 1. */
+  temperature: number;
+  /** Nucleus sampling mass. Default 1 (off). */
+  topP: number;
+  /** Makes sampling repeatable when set. */
+  seed?: number;
+  /** Generation stops before any of these strings (at most 4), which are not returned. */
+  stop: string[];
+  /** OpenAI's additive penalties on tokens already generated, in [-2, 2]. Default 0 (off). */
+  presencePenalty: number;
+  frequencyPenalty: number;
+}
+
+/** `developer` is OpenAI's newer name for `system`; both reach the chat template as `system`. */
+export type ChatRole = "system" | "user" | "assistant";
+
+export interface ChatMessage {
+  role: ChatRole;
+  /** The text; a list of text parts is joined with newlines. */
+  content: string;
+}
+
+interface StreamSettings {
+  stream: boolean;
+  /** `stream_options.include_usage`: one last chunk with `usage` before `[DONE]`. */
+  includeUsage: boolean;
+}
+
+export interface ChatCompletionRequest extends StreamSettings {
+  kind: "chat";
+  model: string;
+  messages: ChatMessage[];
+  sampling: SamplingSettings;
+}
+
+export interface CompletionRequest extends StreamSettings {
+  kind: "completion";
+  model: string;
+  /** One completion per prompt (OpenAI's `prompt` as a string or a list of strings). */
+  prompts: string[];
+  /** Return the prompt before the completion. */
+  echo: boolean;
+  sampling: SamplingSettings;
+}
+
+export type GenerationRequest = ChatCompletionRequest | CompletionRequest;
+
+const samplingFields = [
+  "max_tokens",
+  "max_completion_tokens",
+  "temperature",
+  "top_p",
+  "seed",
+  "stop",
+  "presence_penalty",
+  "frequency_penalty",
+  "n",
+  "stream",
+  "stream_options",
+] as const;
+/** Fields that do not change the answer: accepted and not used. */
+const ignoredFields = ["user", "metadata", "store", "service_tier", "parallel_tool_calls"] as const;
+/** Most stop sequences, as OpenAI's API allows. */
+export const maxStopSequences = 4;
+/** Most prompts in one completions request. */
+export const maxPrompts = 64;
+
+function unsupported(param: string, what: string): OpenAiRequestError {
+  return new OpenAiRequestError(`'${param}' is not supported: gpux ${what}.`, {
+    param,
+    code: "unsupported_parameter",
+    hint: `Leave '${param}' out.`,
+  });
+}
+
+/**
+ * Refuse features gpux does not implement when they are asked for, so none is silently ignored; their
+ * neutral values (what clients such as LangChain send by default: `logprobs: false`, `tools: []`, an empty
+ * `logit_bias`, `response_format: {"type": "text"}`) are accepted.
+ */
+function refuseUnsupported(body: Body, refused: Record<string, string>): void {
+  for (const [param, what] of Object.entries(refused)) {
+    const value = body[param];
+    const neutral =
+      value === undefined ||
+      value === null ||
+      value === false ||
+      value === 0 ||
+      (Array.isArray(value) && value.length === 0) ||
+      (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0) ||
+      (param === "response_format" && (value as { type?: unknown }).type === "text") ||
+      (param === "best_of" && value === 1) ||
+      (param === "tool_choice" && value === "none");
+    if (!neutral) throw unsupported(param, what);
+  }
+}
+
+function readSampling(body: Body): SamplingSettings {
+  const n = readNumber(body, "n", { integer: true, min: 1 });
+  if (n !== undefined && n !== 1) {
+    throw new OpenAiRequestError(`'n' is ${n}; gpux generates one choice per request.`, {
+      param: "n",
+      code: "unsupported_parameter",
+      hint: "Send n: 1 (or leave it out) and send several requests for several choices.",
+    });
+  }
+  const maxTokens = readNumber(body, "max_tokens", { integer: true, min: 1 });
+  const maxCompletionTokens = readNumber(body, "max_completion_tokens", { integer: true, min: 1 });
+  if (maxTokens !== undefined && maxCompletionTokens !== undefined && maxTokens !== maxCompletionTokens) {
+    throw new OpenAiRequestError("Send one of 'max_tokens' and 'max_completion_tokens', not both.", {
+      param: "max_tokens",
+      code: "invalid_value",
+    });
+  }
+  const stopValue = body.stop;
+  const stop =
+    stopValue === undefined || stopValue === null ? [] : readStringList(stopValue, "stop", maxStopSequences);
+  if (stop.some((s) => s.length === 0)) {
+    throw new OpenAiRequestError("'stop' holds an empty string.", { param: "stop", code: "invalid_value" });
+  }
+  return {
+    maxTokens: maxCompletionTokens ?? maxTokens,
+    temperature: readNumber(body, "temperature", { min: 0, max: 2 }) ?? 1,
+    topP: readNumber(body, "top_p", { min: 0, max: 1 }) ?? 1,
+    seed: readNumber(body, "seed", { integer: true }),
+    stop,
+    presencePenalty: readNumber(body, "presence_penalty", { min: -2, max: 2 }) ?? 0,
+    frequencyPenalty: readNumber(body, "frequency_penalty", { min: -2, max: 2 }) ?? 0,
+  };
+}
+
+function readStream(body: Body): StreamSettings {
+  const stream = readBoolean(body, "stream") ?? false;
+  const options = body.stream_options;
+  if (options === undefined || options === null) return { stream, includeUsage: false };
+  if (!stream) {
+    throw new OpenAiRequestError("'stream_options' is only allowed when 'stream' is true.", {
+      param: "stream_options",
+      code: "invalid_value",
+    });
+  }
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw new OpenAiRequestError("'stream_options' must be an object.", {
+      param: "stream_options",
+      code: "invalid_type",
+    });
+  }
+  const includeUsage = readBoolean(options as Body, "include_usage") ?? false;
+  return { stream, includeUsage };
+}
+
+/** Message content: a string, or a list of `{"type": "text", "text": …}` parts (other part types refused). */
+function readContent(value: unknown, param: string): string {
+  if (typeof value === "string") return value;
+  if (!Array.isArray(value)) {
+    throw new OpenAiRequestError(`'${param}' must be a string or a list of text parts.`, {
+      param,
+      code: "invalid_type",
+    });
+  }
+  return value
+    .map((part, i) => {
+      const type = (part as { type?: unknown } | null)?.type;
+      const text = (part as { text?: unknown } | null)?.text;
+      if (type === "text" && typeof text === "string") return text;
+      if (typeof type === "string" && type !== "text") {
+        throw new OpenAiRequestError(
+          `'${param}[${i}]' is a '${type}' part; gpux models take text parts only.`,
+          {
+            param,
+            code: "unsupported_parameter",
+          },
+        );
+      }
+      throw new OpenAiRequestError(`'${param}[${i}]' must be {"type": "text", "text": "…"}.`, {
+        param,
+        code: "invalid_type",
+      });
+    })
+    .join("\n");
+}
+
+const roles: Record<string, ChatRole> = {
+  system: "system",
+  developer: "system",
+  user: "user",
+  assistant: "assistant",
+};
+
+function readMessages(value: unknown): ChatMessage[] {
+  if (!Array.isArray(value)) {
+    throw new OpenAiRequestError("'messages' must be a list of {role, content} objects.", {
+      param: "messages",
+      code: "invalid_type",
+    });
+  }
+  if (value.length === 0) {
+    throw new OpenAiRequestError("'messages' is empty; send at least one message.", {
+      param: "messages",
+      code: "invalid_value",
+    });
+  }
+  return value.map((message, i) => {
+    const param = `messages[${i}]`;
+    if (typeof message !== "object" || message === null || Array.isArray(message)) {
+      throw new OpenAiRequestError(`'${param}' must be a {role, content} object.`, {
+        param,
+        code: "invalid_type",
+      });
+    }
+    const fields = message as Body;
+    checkKnownFields(fields, ["role", "content", "name"]);
+    const roleName = requireField(fields, "role");
+    const role = typeof roleName === "string" ? roles[roleName] : undefined;
+    if (role === undefined) {
+      const tools = roleName === "tool" || roleName === "function";
+      throw new OpenAiRequestError(
+        tools
+          ? `'${param}.role' is '${String(roleName)}': gpux does not call tools.`
+          : `'${param}.role' must be system, developer, user or assistant, got ${JSON.stringify(roleName)}.`,
+        { param: `${param}.role`, code: tools ? "unsupported_parameter" : "invalid_value" },
+      );
+    }
+    const content = fields.content;
+    if (content === undefined || content === null) {
+      throw new OpenAiRequestError(`Missing required parameter: '${param}.content'.`, {
+        param: `${param}.content`,
+        code: "missing_required_parameter",
+      });
+    }
+    return { role, content: readContent(content, `${param}.content`) };
+  });
+}
+
+/** POST /v1/chat/completions body → the typed request the generation engine consumes. */
+export function parseChatCompletionRequest(body: Body): ChatCompletionRequest {
+  const refused = {
+    tools: "does not call tools",
+    tool_choice: "does not call tools",
+    functions: "does not call functions",
+    function_call: "does not call functions",
+    logprobs: "does not return log-probabilities",
+    top_logprobs: "does not return log-probabilities",
+    logit_bias: "does not bias logits",
+    response_format: "does not constrain the output format",
+    audio: "generates text only",
+    modalities: "generates text only",
+    prediction: "does not use predicted outputs",
+  };
+  checkKnownFields(body, ["model", "messages", ...samplingFields, ...Object.keys(refused)], ignoredFields);
+  refuseUnsupported(body, refused);
+  const model = requireString(body, "model");
+  const messages = readMessages(requireField(body, "messages"));
+  return { kind: "chat", model, messages, sampling: readSampling(body), ...readStream(body) };
+}
+
+/** POST /v1/completions body → the typed request the generation engine consumes. */
+export function parseCompletionRequest(body: Body): CompletionRequest {
+  const refused = {
+    suffix: "does not insert text (no suffix)",
+    logprobs: "does not return log-probabilities",
+    logit_bias: "does not bias logits",
+    best_of: "generates one candidate per request (best_of 1)",
+  };
+  checkKnownFields(
+    body,
+    ["model", "prompt", "echo", ...samplingFields, ...Object.keys(refused)],
+    ignoredFields,
+  );
+  refuseUnsupported(body, refused);
+  const model = requireString(body, "model");
+  const prompt = requireField(body, "prompt");
+  if (
+    Array.isArray(prompt) &&
+    prompt.length > 0 &&
+    prompt.every((p) => typeof p === "number" || Array.isArray(p))
+  ) {
+    throw new OpenAiRequestError("'prompt' as token ids is not supported; send the prompt as text.", {
+      param: "prompt",
+      code: "unsupported_parameter",
+    });
+  }
+  const prompts = readStringList(prompt, "prompt", maxPrompts);
+  if (prompts.length === 0) {
+    throw new OpenAiRequestError("'prompt' is an empty list.", { param: "prompt", code: "invalid_value" });
+  }
+  return {
+    kind: "completion",
+    model,
+    prompts,
+    echo: readBoolean(body, "echo") ?? false,
+    sampling: readSampling(body),
+    ...readStream(body),
+  };
+}
