@@ -71,9 +71,11 @@ function answerFor(error: FastifyError | Error): { status: number; body: OpenAiE
   }
   if (error instanceof GpuxError) {
     const status = error.httpStatus;
-    const code =
-      status === 400 && /not valid JSON|body is empty/.test(error.message) ? "invalid_json" : undefined;
-    return { status, body: openAiError(status, withHint(error.message, error.hint), { code }) };
+    // the shared JSON body parser's hint shows a gpux API request, which would mislead here
+    if (status === 400 && /not valid JSON|body is empty/.test(error.message)) {
+      return { status, body: openAiError(status, error.message, { code: "invalid_json" }) };
+    }
+    return { status, body: openAiError(status, withHint(error.message, error.hint)) };
   }
   const status = (error as FastifyError).statusCode;
   if (status !== undefined && status >= 400 && status < 500) {

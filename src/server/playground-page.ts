@@ -4,6 +4,8 @@
  * anything else as JSON, with the measured latency.
  */
 
+import { playgroundOpenAiScript, playgroundOpenAiStyle } from "./playground-openai.js";
+
 const style = `
 body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:12px 20px}header h1{font-size:18px;margin:0}
@@ -122,6 +124,8 @@ async function showModel(name, root) {
     }
   });
   root.append(form, latency, output);
+  const extra = window.gpuxExtraViews && window.gpuxExtraViews(info, headers);
+  if (extra) root.append(extra);
 }
 
 for (const name of models) { const section = el("section", { id: "model-" + name }); document.querySelector("main").append(section); showModel(name, section); }
@@ -132,8 +136,9 @@ export function playgroundPage(modelNames: readonly string[]): string {
   const names = JSON.stringify(modelNames).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>gpux playground</title><style>${style}</style></head>
+<title>gpux playground</title><style>${style}${playgroundOpenAiStyle}</style></head>
 <body><header><h1>gpux playground</h1></header><main></main>
 <script type="application/json" id="models">${names}</script>
+<script>${playgroundOpenAiScript}</script>
 <script>${script}</script></body></html>`;
 }

@@ -26,7 +26,10 @@ const sseHeaders = {
 export function openEventStream(reply: FastifyReply): EventStream {
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { ...reply.getHeaders(), ...sseHeaders });
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) raw.setHeader(name, value);
+  }
+  raw.writeHead(200, sseHeaders);
   // Events are small and latency matters more than packets: send each as soon as it is written.
   raw.socket?.setNoDelay(true);
   const controller = new AbortController();
