@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import OpenAI, { APIError } from "openai";
 import { runCli } from "../helpers/cli.js";
 import { startFakeHub } from "../helpers/fake-hub.js";
@@ -68,18 +68,16 @@ const decodeBase64 = (text: string) => {
   return Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
 };
 
+// Set up at the top level: `after` hooks registered inside a `before` would run when that hook ends.
+const entries = fixtures ? await pullModels() : [];
+const serve = fixtures
+  ? await spawnServe([...entries, "--api-key", apiKey, "--body-limit", String(bodyLimit)])
+  : ({ url: "" } as ServeProcess);
+const client = new OpenAI({ baseURL: `${serve.url}v1`, apiKey, maxRetries: 0 });
+
 describe("OpenAI-compatible API: the openai npm client against gpux serve on 127.0.0.1", {
   skip: missing,
 }, () => {
-  let serve: ServeProcess;
-  let client: OpenAI;
-  let entries: string[];
-  before(async () => {
-    entries = await pullModels();
-    serve = await spawnServe([...entries, "--api-key", apiKey, "--body-limit", String(bodyLimit)]);
-    client = new OpenAI({ baseURL: `${serve.url}v1`, apiKey, maxRetries: 0 });
-  });
-
   test("models.list and models.retrieve: every served model with its task; ids with a slash work", async () => {
     const list = await client.models.list();
     assert.deepEqual(
