@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import OpenAI, { APIError } from "openai";
-import { runCli } from "../helpers/cli.js";
+import { chromium } from "playwright-core";
+import { repoRoot, runCli } from "../helpers/cli.js";
 import { startFakeHub } from "../helpers/fake-hub.js";
 import { repoFromFolder } from "../helpers/fake-hub-repos.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { type ServeProcess, spawnServe } from "../helpers/serve-process.js";
-import { call } from "../helpers/serving.js";
+import { call, startServer } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { maxAbsDiff, tinyReference, tinyTransformersDir } from "../helpers/tiny-transformers.js";
 
@@ -290,5 +292,71 @@ describe("OpenAI-compatible API: the openai npm client against gpux serve on 127
       .split("\n")
       .find((l) => l.startsWith(`gpux_inference_request_success_total{model="${embedder}"`));
     assert.ok(line && Number(line.split(" ").pop()) >= 4, line);
+  });
+});
+
+const chromiumPath = process.env.GPUX_CHROMIUM ?? "/usr/bin/chromium";
+const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--no-first-run",
+];
+const cosine = (a: number[], b: number[]) =>
+  a.reduce((s, v, i) => s + v * (b[i] as number), 0) / (Math.hypot(...a) * Math.hypot(...b));
+
+describe("playground views over /v1 in headless Chromium", { skip: missing }, () => {
+  test("the similarity view shows the cosine matrix, the rerank view the ranking", async (t) => {
+    if (!existsSync(chromiumPath)) {
+      if (process.env.CI) throw new Error(`no Chromium at ${chromiumPath}`);
+      t.skip(`no Chromium at ${chromiumPath} (apt-get install chromium)`);
+      return;
+    }
+    const server = await startServer(entries); // no API key: the page calls the routes directly
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: chromiumArgs,
+      headless: true,
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+      const pageErrors: string[] = [];
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+      await page.goto(server.url);
+      const embedSection = page.locator(`[id="model-${embedder}"]`);
+      const texts = (reference(embedder).texts as { input: string[] }).input;
+      await embedSection.locator("form.similarity textarea").fill(texts.join("\n"));
+      await embedSection.locator("form.similarity button").click();
+      await embedSection.locator("table.cosine-matrix").waitFor({ timeout: 20_000 });
+      const cells = await embedSection
+        .locator("table.cosine-matrix td")
+        .evaluateAll((tds) => tds.map((td) => Number(td.textContent)));
+      const vectors = reference(embedder).text_outputs?.embeddings as number[][];
+      const expected = vectors.flatMap((a) => vectors.map((b) => cosine(a, b)));
+      assert.equal(cells.length, 9);
+      assert.ok(maxAbsDiff(cells, expected) <= 1e-4 + 5e-5, `${cells} vs ${expected}`); // shown to 4 decimals
+
+      const rerankSection = page.locator(`[id="model-${reranker}"]`);
+      const { query, documents } = reference(reranker).texts as { query: string; documents: string[] };
+      await rerankSection.locator("form.rerank input[name=query]").fill(query);
+      await rerankSection.locator("form.rerank textarea").fill(documents.join("\n"));
+      await rerankSection.locator("form.rerank button").click();
+      await rerankSection.locator("ol.ranking li").first().waitFor({ timeout: 20_000 });
+      const ranked = await rerankSection.locator("ol.ranking li span").allTextContents();
+      const scores = reference(reranker).text_outputs?.scores as number[];
+      const order = scores.map((score, i) => [score, i] as const).sort((a, b) => b[0] - a[0]);
+      assert.deepEqual(
+        ranked,
+        order.map(([, i]) => documents[i]),
+      );
+      assert.deepEqual(pageErrors, []);
+      const outDir = join(repoRoot, "test-output");
+      mkdirSync(outDir, { recursive: true });
+      await page.screenshot({ path: join(outDir, "playground-openai.png"), fullPage: true });
+      assert.ok(existsSync(join(outDir, "playground-openai.png")));
+    } finally {
+      await browser.close();
+    }
   });
 });
