@@ -269,6 +269,8 @@ describe("OpenAI-compatible API: the openai npm client against gpux serve on 127
         "model_not_supported",
       ],
       ["v1/models/nope", { headers: auth }, 404, "model", "model_not_found"],
+      // decoded once only: a second decoding of "100%" would throw and answer 500
+      ["v1/models/100%25", { headers: auth }, 404, "model", "model_not_found"],
       ["v1/no-such-route", { headers: auth }, 404, null, "unknown_url"],
       ["v1/models", {}, 401, null, "invalid_api_key"],
     ];

@@ -15,7 +15,10 @@ function modelObject(model: ServedModel, created: number) {
   };
 }
 
-/** GET /v1/models and /v1/models/{id}; ids may hold slashes (`org/name`), so the id is the rest of the path. */
+/**
+ * GET /v1/models and /v1/models/{id}; ids may hold slashes (`org/name`), so the id is the rest of the path,
+ * which Fastify has already percent-decoded (`org%2Fname`, as the openai client sends it, arrives as `org/name`).
+ */
 export function registerModelRoutes(scope: FastifyInstance, ctx: ServerContext): void {
   // OpenAI's `created` is when the model was made available: here, when the server started.
   const created = Math.floor(Date.now() / 1000);
@@ -27,6 +30,6 @@ export function registerModelRoutes(scope: FastifyInstance, ctx: ServerContext):
   scope.get<{ Params: { "*": string } }>(
     "/models/*",
     { schema: { summary: "One served model (ids may contain '/')", tags } },
-    async (request) => modelObject(findModel(ctx, decodeURIComponent(request.params["*"]), "model"), created),
+    async (request) => modelObject(findModel(ctx, request.params["*"], "model"), created),
   );
 }
