@@ -1,8 +1,6 @@
 import { OpenAiRequestError } from "../../openai-error.js";
 import { type ChatMessage, readMessages } from "./chat-messages.js";
 
-export type { ChatMessage, ChatRole } from "./chat-messages.js";
-
 import {
   type Body,
   checkKnownFields,
@@ -12,6 +10,8 @@ import {
   requireField,
   requireString,
 } from "./read-fields.js";
+
+export type { ChatMessage, ChatRole } from "./chat-messages.js";
 
 /** How to sample the continuation: OpenAI's request fields, checked and defaulted as its API does. */
 export interface SamplingSettings {
