@@ -1,6 +1,5 @@
 import { OpenAiRequestError } from "../../openai-error.js";
 import { type ChatMessage, readMessages } from "./chat-messages.js";
-
 import {
   type Body,
   checkKnownFields,
