@@ -1,8 +1,9 @@
 import type * as ort from "onnxruntime-node";
 import type { LoadedConfig } from "../config/load-config.js";
 import type { TensorSpec } from "../onnx/tensor-spec.js";
+import { ModelFiles } from "../pipeline/model-files.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
-import { selectPipeline } from "../pipeline/select-pipeline.js";
+import { loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
 import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
 import type { ProviderName } from "../runtime/provider-names.js";
@@ -51,8 +52,10 @@ export class Model {
       inputs,
       outputs,
       origin: options.origin ?? "cli",
+      files: new ModelFiles(loaded.dir),
     };
     const pipeline = selectPipeline(config);
+    loadPipelineFiles(pipeline, context);
     return new Model(
       loaded,
       handle.session,

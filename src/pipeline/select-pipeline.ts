@@ -34,6 +34,7 @@ type Tagged = { raw: true } | { raw: false; inner: unknown };
 function withRawTensors(pipeline: Pipeline, task: TaskName): Pipeline<Tagged> {
   return {
     task,
+    load: pipeline.load,
     async preprocess(request, context): Promise<Prepared<Tagged>> {
       if (isRawRequest(request, context)) {
         const prepared = await rawPipeline.preprocess(request, context);
@@ -56,4 +57,16 @@ export function selectPipeline(config: GpuxConfig): Pipeline {
   const name = taskDefinition(config.task).pipeline;
   if (name === "raw") return rawPipeline;
   return withRawTensors(pipelines[name], config.task) as Pipeline;
+}
+
+/**
+ * Read and resolve at model load what the pipeline's requests will need. Errors are kept for those requests
+ * (a text model without its tokenizer still loads, and answers raw tensor requests).
+ */
+export function loadPipelineFiles(pipeline: Pipeline, context: PipelineContext): void {
+  try {
+    pipeline.load?.(context);
+  } catch {
+    // kept in context.files: the first request that needs the file reports it
+  }
 }

@@ -1,4 +1,3 @@
-import { readModelJson, readModelJsonValue } from "../model-files.js";
 import type { Pipeline, PipelineContext } from "../pipeline.js";
 import { floatOutput } from "../postprocess/scores.js";
 import { loadTokenizer } from "../text/load-tokenizer.js";
@@ -10,13 +9,15 @@ type Pooling = "mean" | "cls" | "max" | "none";
 
 /** Pooling and normalisation: gpux.yml postprocessing, else the sentence-transformers files, else mean. */
 function embeddingSettings(context: PipelineContext): { pooling: Pooling; normalize: boolean } {
+  return context.files.once("embedding", () => readEmbeddingSettings(context));
+}
+
+function readEmbeddingSettings(context: PipelineContext): { pooling: Pooling; normalize: boolean } {
   const post = context.config.postprocessing;
-  const modules = readModelJsonValue(context.dir, "modules.json");
+  const modules = context.files.jsonValue("modules.json");
   const list = Array.isArray(modules) ? (modules as Array<{ type?: string; path?: string }>) : [];
   const poolingModule = list.find((m) => m.type?.endsWith("Pooling"));
-  const poolingConfig = poolingModule
-    ? readModelJson(context.dir, `${poolingModule.path}/config.json`)
-    : undefined;
+  const poolingConfig = poolingModule ? context.files.json(`${poolingModule.path}/config.json`) : undefined;
   let pooling: Pooling = "mean";
   if (poolingConfig?.pooling_mode_cls_token) pooling = "cls";
   else if (poolingConfig?.pooling_mode_max_tokens) pooling = "max";
@@ -50,6 +51,10 @@ function l2normalize(values: number[]): number[] {
  */
 export const embeddingPipeline: Pipeline<TextState> = {
   task: "feature-extraction",
+  load(context) {
+    embeddingSettings(context);
+    loadTokenizer(context);
+  },
   async preprocess(request, context) {
     const tokenizer = loadTokenizer(context);
     // The two texts of a pair are embedded separately, in one batch, then compared.
