@@ -26,6 +26,7 @@ export type PipelineName =
   | "embedding"
   | "fill-mask"
   | "image-classification"
+  | "text-generation"
   | "raw";
 
 /** What the Python bridge needs to export a task's head: sent in its request, so it keeps no table of its own. */
@@ -116,8 +117,8 @@ export const taskTable: readonly TaskDefinition[] = [
     pipelineTags: ["text-generation"],
     architectures: [/ForCausalLM$/, /LMHeadModel$/],
     export: { auto_class: "AutoModelForCausalLM", outputs: { logits: batchSequence }, kv_cache: true },
-    // Served as a raw graph until the generation pipeline lands (#11): then this names it.
-    pipeline: "raw",
+    // pipeline/select-pipeline.ts serves it as a raw graph until the generation pipeline is added there (#11)
+    pipeline: "text-generation",
     text: false,
   },
   {

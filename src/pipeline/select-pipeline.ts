@@ -9,8 +9,12 @@ import { questionAnsweringPipeline } from "./tasks/question-answering.js";
 import { textClassificationPipeline } from "./tasks/text-classification.js";
 import { tokenClassificationPipeline } from "./tasks/token-classification.js";
 
-/** Each pipeline by the name src/tasks.ts gives it. */
-const pipelines: Record<PipelineName, Pipeline> = {
+/**
+ * Each pipeline by the name src/tasks.ts gives it. text-generation has none yet: such a model is served as a
+ * raw graph until the generation pipeline is added here (#11).
+ */
+const pipelines: Record<Exclude<PipelineName, "text-generation">, Pipeline> &
+  Partial<Record<PipelineName, Pipeline>> = {
   "text-classification": textClassificationPipeline as Pipeline,
   "token-classification": tokenClassificationPipeline as Pipeline,
   "question-answering": questionAnsweringPipeline as Pipeline,
@@ -54,9 +58,9 @@ function withRawTensors(pipeline: Pipeline, task: TaskName): Pipeline<Tagged> {
 /** The pipeline for a model's task (gpux.yml `task:`, served as src/tasks.ts says); raw tensors when none. */
 export function selectPipeline(config: GpuxConfig): Pipeline {
   if (config.task === undefined || config.task === "raw") return rawPipeline;
-  const name = taskDefinition(config.task).pipeline;
-  if (name === "raw") return rawPipeline;
-  return withRawTensors(pipelines[name], config.task) as Pipeline;
+  const pipeline = pipelines[taskDefinition(config.task).pipeline];
+  if (!pipeline || pipeline === rawPipeline) return rawPipeline;
+  return withRawTensors(pipeline, config.task) as Pipeline;
 }
 
 /**
