@@ -18,7 +18,7 @@ def convert_pytorch(request):
     onnx_path = os.path.join(out_dir, "model.onnx")
     def run_export(fast, model=None):
         try:
-            return export(model_dir, onnx_path, task, opset, fast=fast, model=model)
+            return export(model_dir, onnx_path, task, request["head"], opset, fast=fast, model=model)
         except BridgeError:
             raise
         except Exception as error:  # the exporter's own failures: name them, gpux exits non-zero

@@ -5,14 +5,13 @@ import glob
 import math
 import os
 
-from .auto_classes import AUTO_CLASS
 from .protocol import BridgeError, emit, progress
 from .requirements import tool_versions
 
 CASES = [1, 2, 3]
 
 
-def _load(model_dir, task):
+def _load(model_dir, head):
     """(callable, [tf.TensorSpec]) for the first TensorFlow model found in the folder."""
     import tensorflow as tf
 
@@ -30,7 +29,7 @@ def _load(model_dir, task):
         return model, specs
     import transformers
 
-    class_name = "TF" + AUTO_CLASS.get(task, "AutoModel")
+    class_name = "TF" + head["auto_class"]
     if not hasattr(transformers, class_name):
         raise BridgeError(
             "unsupported",
@@ -69,7 +68,7 @@ def convert_tensorflow(request):
     model_dir, out_dir = request["model_dir"], request["out_dir"]
     opset, atol = int(request["opset"]), float(request["atol"])
     onnx_path = os.path.join(out_dir, "model.onnx")
-    model, specs = _load(model_dir, request["task"])
+    model, specs = _load(model_dir, request["head"])
     progress("export", f"exporting with tf2onnx, opset {opset}")
     function = tf.function(lambda *args: model(*args))
     tf2onnx.convert.from_function(function, input_signature=specs, opset=opset, output_path=onnx_path)

@@ -1,38 +1,31 @@
-"""Task heads: which transformers class to load, and a wrapper whose inputs and outputs carry the names
+"""Task heads: the transformers class to load (named by the request), and a wrapper whose inputs and outputs carry the names
 Optimum and transformers.js use (input_ids, attention_mask, token_type_ids, pixel_values → logits …)."""
 
 import inspect
 
 import torch
 
-from .auto_classes import AUTO_CLASS
 from .protocol import BridgeError
 
 
-# output name -> axes that vary ({index: name}); every output varies along the batch
-OUTPUT_AXES = {
-    "text-classification": {"logits": {0: "batch_size"}},
-    "token-classification": {"logits": {0: "batch_size", 1: "sequence_length"}},
-    "question-answering": {
-        "start_logits": {0: "batch_size", 1: "sequence_length"},
-        "end_logits": {0: "batch_size", 1: "sequence_length"},
-    },
-    "fill-mask": {"logits": {0: "batch_size", 1: "sequence_length"}},
-    "feature-extraction": {"last_hidden_state": {0: "batch_size", 1: "sequence_length"}},
-    "image-classification": {"logits": {0: "batch_size"}},
-}
-
-
-def auto_class(task):
+def auto_class(head):
+    """The transformers class named by the request's head (gpux's task table, src/tasks.ts, decides it)."""
     import transformers
 
-    if task not in AUTO_CLASS:
+    name = head["auto_class"]
+    if head.get("kv_cache"):
         raise BridgeError(
             "unsupported",
-            f"Task '{task}' cannot be exported.",
-            hint=f"Supported tasks: {', '.join(AUTO_CLASS)}.",
+            f"Exporting {name} with a KV cache is not supported by this bridge.",
+            hint="Pass --task for an encoder head, or use a model already exported to ONNX.",
         )
-    return getattr(transformers, AUTO_CLASS[task])
+    if not hasattr(transformers, name):
+        raise BridgeError(
+            "unsupported",
+            f"transformers {transformers.__version__} has no {name}.",
+            hint="Install the transformers version gpux doctor names.",
+        )
+    return getattr(transformers, name)
 
 
 def text_input_names(model):
@@ -90,8 +83,9 @@ class ExportWrapper(torch.nn.Module):
         return tuple(values)
 
 
-def output_axes(task, pooling):
-    axes = dict(OUTPUT_AXES[task])
+def output_axes(head, pooling):
+    """Output name -> {axis index: name}, in graph order (JSON keys arrive as strings)."""
+    axes = {name: {int(axis): label for axis, label in dims.items()} for name, dims in head["outputs"].items()}
     if pooling is not None:
         axes["sentence_embedding"] = {0: "batch_size"}
     return axes

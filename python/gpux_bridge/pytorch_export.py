@@ -18,11 +18,11 @@ def _has_safetensors(model_dir):
     return bool(glob.glob(os.path.join(model_dir, "*.safetensors")))
 
 
-def load_model(model_dir, task):
+def load_model(model_dir, task, head):
     """The model with its task head; a head the checkpoint lacks is an error, never random weights."""
     import torch
 
-    cls = auto_class(task)
+    cls = auto_class(head)
     progress("load", f"loading {cls.__name__} from {os.path.basename(model_dir) or model_dir}")
     safetensors = _has_safetensors(model_dir)
     try:
@@ -102,19 +102,19 @@ def _without_whole_graph_shape_inference():
         torch._C._jit_pass_onnx_graph_shape_type_inference = real
 
 
-def export(model_dir, out_path, task, opset, fast=True, model=None):
+def export(model_dir, out_path, task, head, opset, fast=True, model=None):
     """Export to out_path with the weights in `<out_path>_data` beside it (see external_data.py); returns
     (wrapper, input names, output names) for validation. `fast` skips the whole-graph shape inference passes
     (see above); if that export raises, the full exporter runs instead."""
     import torch
 
-    model = model if model is not None else load_model(model_dir, task)
+    model = model if model is not None else load_model(model_dir, task, head)
     pooling = None
     if task == "feature-extraction":
         layout = read_pooling(model_dir)
         if layout is not None:
             pooling = Pooling(*layout)
-    axes = output_axes(task, pooling)
+    axes = output_axes(head, pooling)
     output_names = list(axes)
     input_names, inputs = example_inputs(model, task, 2, 8, seed=0)
     wrapper = ExportWrapper(model, input_names, output_names, pooling).eval()

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseDtype } from "../onnx/dtypes.js";
 import { parseProviderName } from "../runtime/provider-names.js";
+import { taskNames as tableTaskNames } from "../tasks.js";
 
 /**
  * gpux.yml, as the earlier Python gpux accepted it plus what gpux adds. Objects are strict so that
@@ -93,16 +94,7 @@ const normalize = z.union([
   z.strictObject({ mean: z.array(z.number()).min(1), std: z.array(z.number().positive()).min(1) }),
 ]);
 
-export const taskNames = [
-  "text-classification",
-  "token-classification",
-  "question-answering",
-  "feature-extraction",
-  "sentence-similarity",
-  "fill-mask",
-  "image-classification",
-  "raw",
-] as const;
+export const taskNames = [...tableTaskNames, "raw"] as const;
 
 export const configSchema = z.strictObject({
   name: z.string().min(1),

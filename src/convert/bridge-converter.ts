@@ -91,6 +91,8 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
             model_dir: snapshot.dir,
             out_dir: work,
             task: settings.task,
+            // the head comes from gpux's task table (src/tasks.ts): the bridge keeps no table of its own
+            head: detected.head,
             opset: settings.opset,
             atol: settings.atol,
             optimize: settings.optimize,

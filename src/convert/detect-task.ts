@@ -1,36 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import {
+  type ExportHead,
+  exportHeadOf,
+  exportTaskNames,
+  findTask,
+  type TaskDefinition,
+  type TaskName,
+  taskDefinition,
+  taskForArchitectures,
+  taskForPipelineTag,
+} from "../tasks.js";
 import { errorMessage, UserError } from "../util/errors.js";
 import type { Snapshot } from "./converter.js";
 
-/** Tasks the exporters know, with the heads and output names each one produces. */
-export const exportTasks = [
-  "text-classification",
-  "token-classification",
-  "question-answering",
-  "feature-extraction",
-  "fill-mask",
-  "image-classification",
-] as const;
-export type ExportTask = (typeof exportTasks)[number];
-
-/** Hub pipeline tags that are one of the export tasks under another name. */
-const pipelineTagAliases: Record<string, ExportTask> = {
-  "sentence-similarity": "feature-extraction",
-  "zero-shot-classification": "text-classification",
-  "sentiment-analysis": "text-classification",
-  ner: "token-classification",
-};
-
-/** config.json `architectures` suffix → task; the head class decides, never the model's name. */
-const architectureSuffixes: Array<[RegExp, ExportTask]> = [
-  [/ForSequenceClassification$/, "text-classification"],
-  [/ForTokenClassification$/, "token-classification"],
-  [/ForQuestionAnswering$/, "question-answering"],
-  [/ForMaskedLM$/, "fill-mask"],
-  [/ForImageClassification(WithTeacher)?$/, "image-classification"],
-  [/Model$/, "feature-extraction"],
-];
+export type ExportTask = TaskName;
 
 export interface TransformersConfig {
   model_type?: string;
@@ -40,25 +24,27 @@ export interface TransformersConfig {
 }
 
 export interface DetectedTask {
+  /** The task whose head is exported (sentence-similarity exports feature-extraction's). */
   task: ExportTask;
+  /** What the Python bridge loads and names for it. */
+  head: ExportHead;
   /** Where the task came from, for the report. */
   source: "--task" | "pipeline_tag" | "architectures" | "sentence-transformers";
 }
 
-function asExportTask(name: string): ExportTask | undefined {
-  if ((exportTasks as readonly string[]).includes(name)) return name as ExportTask;
-  return pipelineTagAliases[name];
+function exported(task: TaskDefinition, source: DetectedTask["source"]): DetectedTask {
+  return { ...exportHeadOf(task), source };
 }
 
 /** A --task value as the export task it names (aliases such as `ner` included); a UserError otherwise. */
 export function parseExportTask(name: string): ExportTask {
-  const task = asExportTask(name);
+  const task = findTask(name);
   if (!task) {
     throw new UserError(`--task '${name}' cannot be exported.`, {
-      hint: `Use one of: ${exportTasks.join(", ")}.`,
+      hint: `Use one of: ${exportTaskNames.join(", ")}.`,
     });
   }
-  return task;
+  return exportHeadOf(task).task;
 }
 
 /** config.json of a transformers checkpoint, with a clear error when it is absent or broken. */
@@ -84,23 +70,20 @@ export function detectTask(
   snapshot: Snapshot,
   explicit: string | undefined,
 ): DetectedTask {
-  if (explicit !== undefined) return { task: parseExportTask(explicit), source: "--task" };
-  if (snapshot.pipelineTag) {
-    const task = asExportTask(snapshot.pipelineTag);
-    if (task) return { task, source: "pipeline_tag" };
-  }
+  if (explicit !== undefined)
+    return exported(findTask(parseExportTask(explicit)) as TaskDefinition, "--task");
+  const tagged = taskForPipelineTag(snapshot.pipelineTag);
+  if (tagged) return exported(tagged, "pipeline_tag");
   const architectures = config.architectures ?? [];
-  for (const architecture of architectures) {
-    const match = architectureSuffixes.find(([pattern]) => pattern.test(architecture));
-    if (match) return { task: match[1], source: "architectures" };
-  }
+  const named = taskForArchitectures(architectures);
+  if (named) return exported(named, "architectures");
   if (snapshot.files.includes("modules.json"))
-    return { task: "feature-extraction", source: "sentence-transformers" };
-  const named = architectures.length > 0 ? `architecture ${architectures.join(", ")}` : "no architectures";
+    return exported(taskDefinition("feature-extraction"), "sentence-transformers");
+  const what = architectures.length > 0 ? `architecture ${architectures.join(", ")}` : "no architectures";
   throw new UserError(
-    `Cannot tell which task to export for ${snapshot.repoId ?? snapshot.dir}: config.json names ${named}` +
+    `Cannot tell which task to export for ${snapshot.repoId ?? snapshot.dir}: config.json names ${what}` +
       `${snapshot.pipelineTag ? ` and pipeline_tag '${snapshot.pipelineTag}' is not exportable` : ""}.`,
-    { hint: `Pass --task (${exportTasks.join(", ")}).` },
+    { hint: `Pass --task (${exportTaskNames.join(", ")}).` },
   );
 }
 

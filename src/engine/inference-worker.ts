@@ -3,15 +3,14 @@
  * thread sends, so `session.run` never blocks the HTTP event loop. Outputs go back as transferred buffers.
  */
 
-import { mkdir } from "node:fs/promises";
 import { setPriority } from "node:os";
-import { join } from "node:path";
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
-import { createSession, type ProviderAttempt } from "../runtime/create-session.js";
+import type { ProviderAttempt } from "../runtime/create-session.js";
 import { sessionSpecs } from "../runtime/session-io.js";
 import { errorMessage, GpuxError } from "../util/errors.js";
-import { classifyRunError } from "./classify-run-error.js";
+import { readableRunError } from "./classify-run-error.js";
+import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
 import { warmupFeeds } from "./warmup-feeds.js";
 import { fromWire, toWire } from "./wire-tensor.js";
 import type { FromWorker, ToWorker, WireError, WorkerInit } from "./worker-protocol.js";
@@ -58,16 +57,12 @@ async function start(): Promise<void> {
   let session: ort.InferenceSession;
   let provider: string;
   let attempts: ProviderAttempt[];
-  const profileDir = join(init.loaded.dir, ".gpux");
+  const profileName = `profile-worker${threadId}`;
   try {
-    if (config.runtime.enable_profiling) await mkdir(profileDir, { recursive: true });
-    const handle = await createSession(init.loaded.modelPath, {
-      provider: init.provider ?? config.runtime.provider ?? config.runtime.gpu?.backend ?? "auto",
-      profileFilePrefix: config.runtime.enable_profiling
-        ? join(profileDir, `profile-worker${threadId}`)
-        : undefined,
-      gpuMemoryLimit: config.runtime.gpu?.memory,
-      intraOpNumThreads: config.runtime.threads ?? init.intraOpNumThreads,
+    const handle = await openModelSession(init.loaded, {
+      provider: init.provider,
+      defaultThreads: init.intraOpNumThreads,
+      profileName,
     });
     session = handle.session;
     provider = handle.provider;
@@ -83,20 +78,20 @@ async function start(): Promise<void> {
   try {
     await session.run(warmupFeeds(inputs));
   } catch (error) {
-    warmupError = errorMessage(error).split("\n")[0];
+    warmupError = readableRunError(errorMessage(error));
   }
   const warmupMs = performance.now() - warmStart;
   post({ kind: "ready", inputs, outputs, provider, attempts, warmupMs, warmupError });
 
   port?.on("message", async (message: ToWorker) => {
     if (message.kind === "close") {
-      await session.release();
+      await closeModelSession(session, init.loaded, profileName);
       port?.close();
       return;
     }
     const begin = performance.now();
     try {
-      const outputs = (await session.run(fromWire(message.feeds))) as Record<string, ort.Tensor>;
+      const outputs = await runModelSession(session, config.name, fromWire(message.feeds));
       post({
         kind: "result",
         id: message.id,
@@ -104,7 +99,7 @@ async function start(): Promise<void> {
         computeMs: performance.now() - begin,
       });
     } catch (error) {
-      post({ kind: "error", id: message.id, error: wireError(classifyRunError(config.name, error)) });
+      post({ kind: "error", id: message.id, error: wireError(error) });
     }
   });
 }

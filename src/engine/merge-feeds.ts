@@ -1,10 +1,8 @@
 import * as ort from "onnxruntime-node";
-import { dtypeInfo } from "../onnx/dtypes.js";
+import { dtypeInfo, type NumericTensorData } from "../onnx/dtypes.js";
 import { toFloat16Bits } from "../onnx/float16.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
 import { RuntimeFailure } from "../util/errors.js";
-
-type NumericArray = Exclude<ort.Tensor["data"], string[]>;
 
 /** Rows along axis 0 that every feed shares, or undefined when the feeds cannot be batched. */
 export function batchRows(feeds: TensorMap): number | undefined {
@@ -57,10 +55,10 @@ function mergeOne(name: string, tensors: ort.Tensor[], pad: number | undefined):
   const size = dims.reduce((a, b) => a * Number(b), 1);
   const Ctor = dtypeInfo(first.type)?.array;
   if (!Ctor) throw new RuntimeFailure(`Cannot batch input '${name}' of type ${first.type}.`);
-  const out = new Ctor(size) as NumericArray;
+  const out = new Ctor(size) as NumericTensorData;
   let offset = 0;
   for (const tensor of tensors) {
-    const data = tensor.data as NumericArray;
+    const data = tensor.data as NumericTensorData;
     const own = Number(tensor.dims[rank - 1]);
     if (pad === undefined || own === last) {
       (out as Float32Array).set(data as Float32Array, offset);
@@ -77,7 +75,7 @@ function mergeOne(name: string, tensors: ort.Tensor[], pad: number | undefined):
     }
     offset += lineCount * last;
   }
-  return new ort.Tensor(first.type, out as never, dims.map(Number));
+  return new ort.Tensor(first.type, out, dims.map(Number));
 }
 
 /** Merge requests' feeds (equal batchKey) along axis 0, padding the last axis where allowed. */
@@ -113,10 +111,7 @@ export function splitOutputs(outputs: TensorMap, rows: readonly number[], model:
       const slice = Array.isArray(data)
         ? data.slice(start * rowSize, (start + count) * rowSize)
         : (data as Float32Array).subarray(start * rowSize, (start + count) * rowSize);
-      (parts[i] as TensorMap)[name] = new ort.Tensor(tensor.type, slice as never, [
-        count,
-        ...tensor.dims.slice(1),
-      ]);
+      (parts[i] as TensorMap)[name] = new ort.Tensor(tensor.type, slice, [count, ...tensor.dims.slice(1)]);
       start += count;
     });
   }

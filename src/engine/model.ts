@@ -1,17 +1,14 @@
-import { readdirSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type * as ort from "onnxruntime-node";
 import type { LoadedConfig } from "../config/load-config.js";
 import type { TensorSpec } from "../onnx/tensor-spec.js";
+import { ModelFiles } from "../pipeline/model-files.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
-import { selectPipeline } from "../pipeline/select-pipeline.js";
+import { loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
 import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
-import { type CreateSessionOptions, createSession, type ProviderAttempt } from "../runtime/create-session.js";
+import type { ProviderAttempt } from "../runtime/create-session.js";
 import type { ProviderName } from "../runtime/provider-names.js";
 import { sessionSpecs } from "../runtime/session-io.js";
-import { errorMessage, RuntimeFailure } from "../util/errors.js";
-import { log } from "../util/log.js";
+import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
 
 /** Called around every session run, e.g. to enforce gpux.yml runtime.timeout (see cli/inference-watchdog.ts). */
 export interface RunGuard {
@@ -44,16 +41,10 @@ export class Model {
   /** Open the model described by a loaded gpux.yml. */
   static async load(loaded: LoadedConfig, options: LoadModelOptions = {}): Promise<Model> {
     const { config } = loaded;
-    const profileDir = join(loaded.dir, ".gpux");
-    if (config.runtime.enable_profiling) await mkdir(profileDir, { recursive: true });
-    const sessionOptions: CreateSessionOptions = {
-      provider: options.provider ?? config.runtime.provider ?? config.runtime.gpu?.backend ?? "auto",
-      profileFilePrefix: config.runtime.enable_profiling ? join(profileDir, "profile") : undefined,
-      gpuMemoryLimit: config.runtime.gpu?.memory,
-      intraOpNumThreads: config.runtime.threads,
+    const handle = await openModelSession(loaded, {
+      provider: options.provider,
       optimizedModelPath: options.optimizedModelPath,
-    };
-    const handle = await createSession(loaded.modelPath, sessionOptions);
+    });
     const { inputs, outputs } = sessionSpecs(handle.session);
     const context: PipelineContext = {
       config,
@@ -61,8 +52,10 @@ export class Model {
       inputs,
       outputs,
       origin: options.origin ?? "cli",
+      files: new ModelFiles(loaded.dir),
     };
     const pipeline = selectPipeline(config);
+    loadPipelineFiles(pipeline, context);
     return new Model(
       loaded,
       handle.session,
@@ -90,17 +83,7 @@ export class Model {
   async runFeeds(feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap> {
     this.runGuard?.arm();
     try {
-      return (await (outputNames
-        ? this.session.run(feeds, outputNames as string[])
-        : this.session.run(feeds))) as TensorMap;
-    } catch (error) {
-      throw new RuntimeFailure(
-        `Inference failed for model '${this.name}': ${errorMessage(error).split("\n")[0]}`,
-        {
-          hint: "Check input shapes and values against `gpux inspect`; run with --verbose for details.",
-          cause: error,
-        },
-      );
+      return await runModelSession(this.session, this.name, feeds, outputNames);
     } finally {
       this.runGuard?.disarm();
     }
@@ -117,15 +100,6 @@ export class Model {
 
   /** Close the session; with runtime.enable_profiling, ONNX Runtime writes its profile now. */
   async dispose(): Promise<void> {
-    if (this.loaded.config.runtime.enable_profiling) {
-      this.session.endProfiling();
-      const dir = join(this.loaded.dir, ".gpux");
-      const newest = readdirSync(dir)
-        .filter((name) => name.startsWith("profile_") && name.endsWith(".json"))
-        .sort()
-        .pop();
-      if (newest) log.info(`ONNX Runtime profile written to ${join(dir, newest)}`);
-    }
-    await this.session.release();
+    await closeModelSession(this.session, this.loaded);
   }
 }

@@ -1,10 +1,12 @@
 import type { LoadedConfig } from "../config/load-config.js";
 import { isDynamicDim, type TensorSpec } from "../onnx/tensor-spec.js";
+import { ModelFiles } from "../pipeline/model-files.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
-import { selectPipeline } from "../pipeline/select-pipeline.js";
+import { loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
 import { errorMessage } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { describeModel, type ModelDescription } from "./describe-model.js";
 import { type BatchObserver, DynamicBatcher, type InferResult } from "./dynamic-batcher.js";
 import { UnavailableError } from "./serving-errors.js";
 import type { ModelServingOptions } from "./serving-options.js";
@@ -29,6 +31,8 @@ export class ServedModel {
   provider = "";
   attempts: ProviderAttempt[] = [];
   warmupMs = 0;
+  /** What GET /info and inspect show, read once the model is loaded (reading the .onnx takes ~0.2 s per 100 MB). */
+  description?: ModelDescription;
   private readonly pool: WorkerPool;
   private readonly batcher: DynamicBatcher;
 
@@ -38,7 +42,14 @@ export class ServedModel {
     observer?: BatchObserver,
   ) {
     this.pipeline = selectPipeline(loaded.config);
-    this.context = { config: loaded.config, dir: loaded.dir, inputs: [], outputs: [], origin: "http" };
+    this.context = {
+      config: loaded.config,
+      dir: loaded.dir,
+      inputs: [],
+      outputs: [],
+      origin: "http",
+      files: new ModelFiles(loaded.dir),
+    };
     this.pool = new WorkerPool({
       init: {
         loaded,
@@ -100,6 +111,8 @@ export class ServedModel {
       const openFirst = (spec: TensorSpec) =>
         spec.shape !== undefined && spec.shape.length > 0 && isDynamicDim(spec.shape[0] ?? 0);
       this.batcher.batchable = ready.inputs.every(openFirst) && ready.outputs.every(openFirst);
+      loadPipelineFiles(this.pipeline, this.context);
+      this.description = await describeModel(this);
       if (this.state === "loading") this.state = "ready";
     } catch (error) {
       this.state = "failed";

@@ -11,7 +11,7 @@ export function warmupFeeds(inputs: readonly TensorSpec[]): TensorMap {
     const size = dims.reduce((a, b) => a * b, 1);
     const info = dtypeInfo(spec.dtype);
     const data = info?.array ? new info.array(size) : new Array<string>(size).fill("");
-    feeds[spec.name] = new ort.Tensor(spec.dtype, data as never, dims);
+    feeds[spec.name] = new ort.Tensor(spec.dtype, data, dims);
   }
   return feeds;
 }

@@ -32,6 +32,6 @@ export function toWire(tensors: TensorMap, transfer?: ArrayBuffer[]): WireTensor
 
 export function fromWire(wire: WireTensorMap): TensorMap {
   const out: TensorMap = {};
-  for (const [name, t] of Object.entries(wire)) out[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+  for (const [name, t] of Object.entries(wire)) out[name] = new ort.Tensor(t.type, t.data, t.dims);
   return out;
 }

@@ -3,20 +3,13 @@
  * JSON and the Open Inference Protocol. Every other file looks types up here instead of switching on them.
  */
 
-export type Dtype =
-  | "float32"
-  | "float64"
-  | "float16"
-  | "int8"
-  | "int16"
-  | "int32"
-  | "int64"
-  | "uint8"
-  | "uint16"
-  | "uint32"
-  | "uint64"
-  | "bool"
-  | "string";
+import type { Tensor } from "onnxruntime-common";
+
+/** The element types gpux handles: ONNX Runtime's own type names, less its 4-bit ones. */
+export type Dtype = Exclude<Tensor.Type, "int4" | "uint4">;
+
+/** What a tensor of numbers holds (ONNX Runtime's type): a typed array of the dtype's storage. */
+export type NumericTensorData = Exclude<Tensor.DataType, string[]>;
 
 export type OipDatatype =
   | "FP32"

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { UserError } from "../util/errors.js";
 
 /** Model-level facts stored in an ONNX file, outside the graph. */
@@ -121,12 +121,47 @@ export function parseOnnxMetadata(bytes: Uint8Array): OnnxFileMetadata {
   return meta;
 }
 
+/** ModelProto.graph: the nodes and (inline) weights, nearly all of a file, which metadata does not need. */
+const graphField = 7;
+
+/**
+ * ModelProto's top-level fields other than the graph, read field by field: the graph is skipped by its
+ * length, never read, so a 268 MB single-file model costs a few small reads instead of 268 MB.
+ */
+async function readTopLevelFields(handle: FileHandle): Promise<Uint8Array> {
+  const size = (await handle.stat()).size;
+  const kept: Uint8Array[] = [];
+  const head = Buffer.alloc(20); // a tag and a length: two varints of at most 10 bytes
+  let position = 0;
+  while (position < size) {
+    const { bytesRead } = await handle.read(head, 0, head.length, position);
+    const reader = new Reader(head.subarray(0, bytesRead));
+    const tag = reader.varint();
+    const wire = tag & 7;
+    let end: number;
+    if (wire === 2) end = position + reader.varint() + reader.offset;
+    else if (wire === 0) {
+      reader.varint();
+      end = position + reader.offset;
+    } else if (wire === 1) end = position + reader.offset + 8;
+    else if (wire === 5) end = position + reader.offset + 4;
+    else throw new Error(`unsupported wire type ${wire}`);
+    if (end > size) throw new Error("truncated field");
+    if (Math.floor(tag / 8) !== graphField) {
+      const field = Buffer.alloc(end - position);
+      await handle.read(field, 0, field.length, position);
+      kept.push(field);
+    }
+    position = end;
+  }
+  return Buffer.concat(kept);
+}
+
 /** Read an ONNX file's model-level metadata. */
 export async function readOnnxMetadata(path: string): Promise<OnnxFileMetadata> {
   const handle = await open(path, "r");
   try {
-    const bytes = await handle.readFile();
-    return parseOnnxMetadata(bytes);
+    return parseOnnxMetadata(await readTopLevelFields(handle));
   } catch (error) {
     throw new UserError(`'${path}' is not a valid ONNX model (${(error as Error).message}).`, {
       hint: "Check that the file is a complete .onnx file (re-download or re-export it).",

@@ -1,6 +1,7 @@
 import type * as ort from "onnxruntime-node";
 import type { GpuxConfig } from "../config/schema.js";
 import type { TensorSpec } from "../onnx/tensor-spec.js";
+import type { ModelFiles } from "./model-files.js";
 
 /** Tensors keyed by input or output name. */
 export type TensorMap = Record<string, ort.Tensor>;
@@ -14,6 +15,8 @@ export interface PipelineContext {
   outputs: TensorSpec[];
   /** Where the request came from: file paths for images are accepted from the CLI only. */
   origin?: "cli" | "http";
+  /** The files beside gpux.yml and the settings drawn from them, read once per model. */
+  files: ModelFiles;
 }
 
 /**
@@ -33,6 +36,11 @@ export interface Prepared<State = unknown> {
 /** Turns a JSON request into model feeds and model outputs into a JSON answer, for one task. */
 export interface Pipeline<State = unknown> {
   readonly task: string;
+  /**
+   * Resolve, when the model loads, everything requests will read from the model's files (tokenizer, labels,
+   * image settings), so no request touches the disk. A failure here is kept for the requests that need it.
+   */
+  load?(context: PipelineContext): void;
   preprocess(request: unknown, context: PipelineContext): Promise<Prepared<State>>;
   postprocess(outputs: TensorMap, prepared: Prepared<State>, context: PipelineContext): unknown;
 }

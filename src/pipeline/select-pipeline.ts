@@ -1,23 +1,27 @@
 import type { GpuxConfig } from "../config/schema.js";
+import { type PipelineName, type TaskName, taskDefinition } from "../tasks.js";
 import type { Pipeline, PipelineContext, Prepared, TensorMap } from "./pipeline.js";
 import { rawPipeline } from "./raw-pipeline.js";
-import { featureExtractionPipeline } from "./tasks/feature-extraction.js";
+import { embeddingPipeline } from "./tasks/feature-extraction.js";
 import { fillMaskPipeline } from "./tasks/fill-mask.js";
 import { imageClassificationPipeline } from "./tasks/image-classification.js";
 import { questionAnsweringPipeline } from "./tasks/question-answering.js";
 import { textClassificationPipeline } from "./tasks/text-classification.js";
 import { tokenClassificationPipeline } from "./tasks/token-classification.js";
 
-type Task = NonNullable<GpuxConfig["task"]>;
-
-const pipelines: Record<Exclude<Task, "raw">, Pipeline> = {
+/**
+ * Each pipeline by the name src/tasks.ts gives it. text-generation has none yet: such a model is served as a
+ * raw graph until the generation pipeline is added here (#11).
+ */
+const pipelines: Record<Exclude<PipelineName, "text-generation">, Pipeline> &
+  Partial<Record<PipelineName, Pipeline>> = {
   "text-classification": textClassificationPipeline as Pipeline,
   "token-classification": tokenClassificationPipeline as Pipeline,
   "question-answering": questionAnsweringPipeline as Pipeline,
-  "feature-extraction": featureExtractionPipeline("feature-extraction") as Pipeline,
-  "sentence-similarity": featureExtractionPipeline("sentence-similarity") as Pipeline,
+  embedding: embeddingPipeline as Pipeline,
   "fill-mask": fillMaskPipeline as Pipeline,
   "image-classification": imageClassificationPipeline as Pipeline,
+  raw: rawPipeline,
 };
 
 /** A request that names only model inputs is raw tensors, whatever the task. */
@@ -31,9 +35,10 @@ function isRawRequest(request: unknown, context: PipelineContext): boolean {
 type Tagged = { raw: true } | { raw: false; inner: unknown };
 
 /** The task's pipeline, still answering raw tensor requests (`{input_name: array}`) with raw outputs. */
-function withRawTensors(pipeline: Pipeline): Pipeline<Tagged> {
+function withRawTensors(pipeline: Pipeline, task: TaskName): Pipeline<Tagged> {
   return {
-    task: pipeline.task,
+    task,
+    load: pipeline.load,
     async preprocess(request, context): Promise<Prepared<Tagged>> {
       if (isRawRequest(request, context)) {
         const prepared = await rawPipeline.preprocess(request, context);
@@ -50,9 +55,22 @@ function withRawTensors(pipeline: Pipeline): Pipeline<Tagged> {
   };
 }
 
-/** The pipeline for a model's task (gpux.yml `task:`); raw tensors when there is none. */
+/** The pipeline for a model's task (gpux.yml `task:`, served as src/tasks.ts says); raw tensors when none. */
 export function selectPipeline(config: GpuxConfig): Pipeline {
-  const task = config.task ?? "raw";
-  if (task === "raw") return rawPipeline;
-  return withRawTensors(pipelines[task]) as Pipeline;
+  if (config.task === undefined || config.task === "raw") return rawPipeline;
+  const pipeline = pipelines[taskDefinition(config.task).pipeline];
+  if (!pipeline || pipeline === rawPipeline) return rawPipeline;
+  return withRawTensors(pipeline, config.task) as Pipeline;
+}
+
+/**
+ * Read and resolve at model load what the pipeline's requests will need. Errors are kept for those requests
+ * (a text model without its tokenizer still loads, and answers raw tensor requests).
+ */
+export function loadPipelineFiles(pipeline: Pipeline, context: PipelineContext): void {
+  try {
+    pipeline.load?.(context);
+  } catch {
+    // kept in context.files: the first request that needs the file reports it
+  }
 }

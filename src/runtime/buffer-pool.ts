@@ -1,4 +1,5 @@
 import type * as ort from "onnxruntime-node";
+import type { NumericTensorData } from "../onnx/dtypes.js";
 
 /**
  * Typed arrays handed back after a request, for the next request of the same dtype and length. Allocating a
@@ -7,15 +8,7 @@ import type * as ort from "onnxruntime-node";
  * Only buffers that `takeBuffer` gave out are ever taken back.
  */
 /** The typed arrays the pool hands out (every numeric dtype but the 64-bit integers). */
-export type PooledArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array;
+export type PooledArray = Exclude<NumericTensorData, BigInt64Array | BigUint64Array>;
 type PooledConstructor = new (length: number) => PooledArray;
 
 const maxPerKey = 4;

@@ -224,7 +224,7 @@ export function encodeFlatTensor(
     );
   }
   checkShape(spec, shape);
-  return new ort.Tensor(spec.dtype, fillData(spec, info, flat) as never, shape);
+  return new ort.Tensor(spec.dtype, fillData(spec, info, flat), shape);
 }
 
 /** Build an ONNX Runtime tensor from JSON: nested arrays, a scalar, or `{data, shape}`. */
@@ -243,7 +243,7 @@ export function encodeTensor(spec: TensorSpec, value: unknown): ort.Tensor {
   const fast = info ? fillNumbersFast(info, value, shape) : undefined;
   if (fast) {
     checkShape(spec, shape);
-    return new ort.Tensor(spec.dtype, fast as never, shape);
+    return new ort.Tensor(spec.dtype, fast, shape);
   }
   return encodeFlatTensor(spec, flatten(spec.name, value, shape), shape);
 }

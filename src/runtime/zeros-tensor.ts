@@ -9,5 +9,5 @@ export function zerosTensor(spec: TensorSpec, shape: readonly number[]): ort.Ten
   if (!info) throw new UserError(`Input '${spec.name}': dtype ${spec.dtype} is not supported by gpux.`);
   const count = shape.reduce((product, dim) => product * dim, 1);
   const data = info.array ? new info.array(count) : new Array<string>(count).fill("");
-  return new ort.Tensor(spec.dtype, data as never, shape);
+  return new ort.Tensor(spec.dtype, data, shape);
 }

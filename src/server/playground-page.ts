@@ -4,6 +4,7 @@
  * anything else as JSON, with the measured latency.
  */
 
+import { taskTable } from "../tasks.js";
 import { playgroundOpenAiScript, playgroundOpenAiStyle } from "./playground-openai.js";
 
 const style = `
@@ -21,7 +22,8 @@ button{background:#2f6fed;color:#fff;border:0;border-radius:6px;padding:8px 18px
 
 const script = `
 const models = JSON.parse(document.getElementById("models").textContent);
-const textTasks = ["text-classification","token-classification","question-answering","feature-extraction","sentence-similarity","fill-mask"];
+const textTasks = ${JSON.stringify(taskTable.filter((task) => task.text).map((task) => task.name))};
+const pairTasks = ${JSON.stringify(taskTable.filter((task) => task.textPair).map((task) => task.name))};
 const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };
 const keyInput = el("input", { type: "text", id: "api-key", placeholder: "API key" });
 
@@ -92,7 +94,7 @@ async function showModel(name, root) {
     const text = el("textarea", { name: "text", rows: 3, value: "gpux makes serving models easy." });
     form.append(el("label", { textContent: "Text" }), text);
     let pair;
-    if (info.task === "question-answering" || info.task === "sentence-similarity") { pair = el("textarea", { name: "text_pair", rows: 3 }); form.append(el("label", { textContent: "Text pair" }), pair); }
+    if (pairTasks.includes(info.task)) { pair = el("textarea", { name: "text_pair", rows: 3 }); form.append(el("label", { textContent: "Text pair" }), pair); }
     build = async () => (pair && pair.value ? { text: text.value, text_pair: pair.value } : { text: text.value });
   } else if (info.task === "image-classification") {
     const file = el("input", { type: "file", name: "image", accept: "image/*" });

@@ -1,5 +1,4 @@
 import { UserError } from "../../util/errors.js";
-import { readModelJson } from "../model-files.js";
 import type { PipelineContext } from "../pipeline.js";
 
 export type ResizeMode = "exact" | "shortest_edge" | "fixed_height";
@@ -82,8 +81,12 @@ function inputLayout(context: PipelineContext) {
 
 /** Merge preprocessor_config.json (transformers' image processor) with gpux.yml `preprocessing` (wins). */
 export function imageSettings(context: PipelineContext): ImageSettings & { inputName: string } {
+  return context.files.once("image", () => readImageSettings(context));
+}
+
+function readImageSettings(context: PipelineContext): ImageSettings & { inputName: string } {
   const layout = inputLayout(context);
-  const processor = readModelJson(context.dir, "preprocessor_config.json") ?? {};
+  const processor = context.files.json("preprocessor_config.json") ?? {};
   const yml = context.config.preprocessing ?? {};
   let resize: ImageSettings["resize"];
   const size = processor.size as Json | number | undefined;

@@ -1,4 +1,3 @@
-import { readModelConfig } from "../model-files.js";
 import type { PipelineContext } from "../pipeline.js";
 import type { ScoreFunction } from "./scores.js";
 
@@ -10,7 +9,7 @@ export function labelsFor(context: PipelineContext, outputName: string | undefin
   const outputs = context.config.outputs ?? [];
   const configured = outputs.find((output) => output.name === outputName)?.labels ?? outputs[0]?.labels;
   if (configured && configured.length === count) return configured;
-  const id2label = readModelConfig(context.dir)?.id2label as Record<string, unknown> | undefined;
+  const id2label = context.files.json("config.json")?.id2label as Record<string, unknown> | undefined;
   return Array.from({ length: count }, (_, i) => {
     const name = id2label?.[String(i)];
     return typeof name === "string" ? name : `LABEL_${i}`;
@@ -24,7 +23,7 @@ export function labelsFor(context: PipelineContext, outputName: string | undefin
 export function scoreFunctionFor(context: PipelineContext, count: number): ScoreFunction {
   const configured = context.config.postprocessing?.function;
   if (configured) return configured;
-  const problemType = readModelConfig(context.dir)?.problem_type;
+  const problemType = context.files.json("config.json")?.problem_type;
   if (problemType === "regression") return "none";
   if (problemType === "multi_label_classification" || count === 1) return "sigmoid";
   return "softmax";

@@ -1,8 +1,7 @@
-import { readModelJson, readModelJsonValue } from "../model-files.js";
 import type { Pipeline, PipelineContext } from "../pipeline.js";
 import { floatOutput } from "../postprocess/scores.js";
 import { loadTokenizer } from "../text/load-tokenizer.js";
-import { answerFor, prepareText, type TextState } from "../text/prepare-text.js";
+import { answerFor, type TextState } from "../text/prepare-text.js";
 import { readTextRequest } from "../text/read-text-request.js";
 import { maxLengthFor, textFeeds } from "../text/text-feeds.js";
 
@@ -10,13 +9,15 @@ type Pooling = "mean" | "cls" | "max" | "none";
 
 /** Pooling and normalisation: gpux.yml postprocessing, else the sentence-transformers files, else mean. */
 function embeddingSettings(context: PipelineContext): { pooling: Pooling; normalize: boolean } {
+  return context.files.once("embedding", () => readEmbeddingSettings(context));
+}
+
+function readEmbeddingSettings(context: PipelineContext): { pooling: Pooling; normalize: boolean } {
   const post = context.config.postprocessing;
-  const modules = readModelJsonValue(context.dir, "modules.json");
+  const modules = context.files.jsonValue("modules.json");
   const list = Array.isArray(modules) ? (modules as Array<{ type?: string; path?: string }>) : [];
   const poolingModule = list.find((m) => m.type?.endsWith("Pooling"));
-  const poolingConfig = poolingModule
-    ? readModelJson(context.dir, `${poolingModule.path}/config.json`)
-    : undefined;
+  const poolingConfig = poolingModule ? context.files.json(`${poolingModule.path}/config.json`) : undefined;
   let pooling: Pooling = "mean";
   if (poolingConfig?.pooling_mode_cls_token) pooling = "cls";
   else if (poolingConfig?.pooling_mode_max_tokens) pooling = "max";
@@ -44,68 +45,67 @@ function l2normalize(values: number[]): number[] {
 }
 
 /**
- * feature-extraction / sentence-similarity: `{"text": "…"}` → `{"embedding": [...]}` (mean or CLS pooling
+ * feature-extraction and sentence-similarity: `{"text": "…"}` → `{"embedding": [...]}` (mean or CLS pooling
  * over the tokens, optionally L2-normalised); with pooling "none", `{"embedding": [[...] per token]}`.
- * sentence-similarity also takes `{"text": "…", "text_pair": "…"}` and answers `{"score": cosine similarity}`.
+ * `{"text": "…", "text_pair": "…"}` answers `{"score": cosine similarity}` of the two texts' embeddings.
  */
-export function featureExtractionPipeline(
-  task: "feature-extraction" | "sentence-similarity",
-): Pipeline<TextState> {
-  return {
-    task,
-    async preprocess(request, context) {
-      const tokenizer = loadTokenizer(context);
-      if (task === "feature-extraction") return prepareText(request, context, tokenizer);
-      // sentence-similarity: the two texts of a pair are embedded separately, in one batch, then compared.
-      const parsed = readTextRequest(request);
-      const maxLength = maxLengthFor(context, tokenizer);
-      const texts = parsed.items.flatMap((item) =>
-        item.pair === undefined ? [item.text] : [item.text, item.pair],
-      );
-      const encodings = texts.map((text) => tokenizer.encode(text, undefined, { maxLength }));
-      return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
-    },
-    postprocess(outputs, prepared, context) {
-      const { pooling, normalize } = embeddingSettings(context);
-      const names = context.outputs.map((o) => o.name);
-      const name = names.find((n) => n === "last_hidden_state" || n === "token_embeddings") ?? names[0];
-      const { data, dims } = floatOutput(outputs, name);
-      const answers = prepared.state.encodings.map((encoding, r) => {
-        if (dims.length === 2) {
-          const width = dims[1] as number;
-          const vector = Array.from({ length: width }, (_, k) => data[r * width + k] as number);
-          return { embedding: normalize ? l2normalize(vector) : vector };
-        }
-        const sequence = dims[1] as number;
-        const width = dims[2] as number;
-        const n = encoding.ids.length;
-        const token = (i: number) =>
-          Array.from({ length: width }, (_, k) => data[(r * sequence + i) * width + k] as number);
-        if (pooling === "none") return { embedding: Array.from({ length: n }, (_, i) => token(i)) };
-        let vector: number[];
-        if (pooling === "cls") vector = token(0);
-        else {
-          vector = new Array<number>(width).fill(pooling === "max" ? Number.NEGATIVE_INFINITY : 0);
-          for (let i = 0; i < n; i++) {
-            const t = token(i);
-            for (let k = 0; k < width; k++)
-              vector[k] =
-                pooling === "max"
-                  ? Math.max(vector[k] as number, t[k] as number)
-                  : (vector[k] as number) + (t[k] as number);
-          }
-          if (pooling === "mean") vector = vector.map((v) => v / n);
-        }
+export const embeddingPipeline: Pipeline<TextState> = {
+  task: "feature-extraction",
+  load(context) {
+    embeddingSettings(context);
+    loadTokenizer(context);
+  },
+  async preprocess(request, context) {
+    const tokenizer = loadTokenizer(context);
+    // The two texts of a pair are embedded separately, in one batch, then compared.
+    const parsed = readTextRequest(request);
+    const maxLength = maxLengthFor(context, tokenizer);
+    const texts = parsed.items.flatMap((item) =>
+      item.pair === undefined ? [item.text] : [item.text, item.pair],
+    );
+    const encodings = texts.map((text) => tokenizer.encode(text, undefined, { maxLength }));
+    return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
+  },
+  postprocess(outputs, prepared, context) {
+    const { pooling, normalize } = embeddingSettings(context);
+    const names = context.outputs.map((o) => o.name);
+    const name = names.find((n) => n === "last_hidden_state" || n === "token_embeddings") ?? names[0];
+    const { data, dims } = floatOutput(outputs, name);
+    const answers = prepared.state.encodings.map((encoding, r) => {
+      if (dims.length === 2) {
+        const width = dims[1] as number;
+        const vector = Array.from({ length: width }, (_, k) => data[r * width + k] as number);
         return { embedding: normalize ? l2normalize(vector) : vector };
-      });
-      if (prepared.state.request.items[0]?.pair === undefined) return answerFor(prepared.state, answers);
-      const scores = prepared.state.request.items.map((_, i) => ({
-        score: cosine(
-          (answers[2 * i] as { embedding: number[] }).embedding,
-          (answers[2 * i + 1] as { embedding: number[] }).embedding,
-        ),
-      }));
-      return answerFor(prepared.state, scores);
-    },
-  };
-}
+      }
+      const sequence = dims[1] as number;
+      const width = dims[2] as number;
+      const n = encoding.ids.length;
+      const token = (i: number) =>
+        Array.from({ length: width }, (_, k) => data[(r * sequence + i) * width + k] as number);
+      if (pooling === "none") return { embedding: Array.from({ length: n }, (_, i) => token(i)) };
+      let vector: number[];
+      if (pooling === "cls") vector = token(0);
+      else {
+        vector = new Array<number>(width).fill(pooling === "max" ? Number.NEGATIVE_INFINITY : 0);
+        for (let i = 0; i < n; i++) {
+          const t = token(i);
+          for (let k = 0; k < width; k++)
+            vector[k] =
+              pooling === "max"
+                ? Math.max(vector[k] as number, t[k] as number)
+                : (vector[k] as number) + (t[k] as number);
+        }
+        if (pooling === "mean") vector = vector.map((v) => v / n);
+      }
+      return { embedding: normalize ? l2normalize(vector) : vector };
+    });
+    if (prepared.state.request.items[0]?.pair === undefined) return answerFor(prepared.state, answers);
+    const scores = prepared.state.request.items.map((_, i) => ({
+      score: cosine(
+        (answers[2 * i] as { embedding: number[] }).embedding,
+        (answers[2 * i + 1] as { embedding: number[] }).embedding,
+      ),
+    }));
+    return answerFor(prepared.state, scores);
+  },
+};

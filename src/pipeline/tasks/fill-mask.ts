@@ -18,6 +18,9 @@ export interface MaskFill {
  */
 export const fillMaskPipeline: Pipeline<TextState> = {
   task: "fill-mask",
+  load(context) {
+    loadTokenizer(context);
+  },
   async preprocess(request, context) {
     const tokenizer = loadTokenizer(context);
     const prepared = prepareText(request, context, tokenizer, { options: ["top_k"] });

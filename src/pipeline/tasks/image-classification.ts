@@ -19,6 +19,10 @@ interface ImageState {
  */
 export const imageClassificationPipeline: Pipeline<ImageState> = {
   task: "image-classification",
+  load(context) {
+    imageSettings(context);
+    context.files.json("config.json");
+  },
   async preprocess(request, context) {
     if (!request || typeof request !== "object" || Array.isArray(request) || !("image" in request)) {
       throw new UserError("Missing 'image' in the request.", {

@@ -26,6 +26,9 @@ function logits(outputs: TensorMap, context: PipelineContext, which: "start" | "
  */
 export const questionAnsweringPipeline: Pipeline<TextState> = {
   task: "question-answering",
+  load(context) {
+    loadTokenizer(context);
+  },
   async preprocess(request, context) {
     // {"question", "context"} as transformers names them, or {"text", "text_pair"} as for other text pairs.
     const named = !!request && typeof request === "object" && !("text" in request);

@@ -10,6 +10,10 @@ import { readTopK } from "../text/read-text-request.js";
  */
 export const textClassificationPipeline: Pipeline<TextState> = {
   task: "text-classification",
+  load(context) {
+    loadTokenizer(context);
+    context.files.json("config.json");
+  },
   async preprocess(request, context) {
     const prepared = prepareText(request, context, loadTokenizer(context), { options: ["top_k"] });
     readTopK(prepared.state.request.body, undefined);

@@ -29,6 +29,10 @@ function strategyOf(
  */
 export const tokenClassificationPipeline: Pipeline<TextState> = {
   task: "token-classification",
+  load(context) {
+    loadTokenizer(context);
+    context.files.json("config.json");
+  },
   async preprocess(request, context) {
     const prepared = prepareText(request, context, loadTokenizer(context), {
       options: ["aggregation_strategy"],

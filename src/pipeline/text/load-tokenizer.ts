@@ -1,11 +1,8 @@
 import { statSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { errorMessage, NotFoundError, UserError } from "../../util/errors.js";
-import { readModelJson } from "../model-files.js";
 import type { PipelineContext } from "../pipeline.js";
 import { TextTokenizer } from "./text-tokenizer.js";
-
-const cache = new Map<string, TextTokenizer>();
 
 function isDirectory(path: string): boolean {
   try {
@@ -20,21 +17,23 @@ function isDirectory(path: string): boolean {
  * gpux.yml), else tokenizer.json beside gpux.yml; tokenizer_config.json and special_tokens_map.json next to it.
  */
 export function loadTokenizer(context: PipelineContext): TextTokenizer {
+  return context.files.once("tokenizer", () => readTokenizer(context));
+}
+
+function readTokenizer(context: PipelineContext): TextTokenizer {
   const setting = context.config.preprocessing?.tokenizer;
   let path = resolve(context.dir, setting ?? "tokenizer.json");
   if (isDirectory(path)) path = resolve(path, "tokenizer.json");
-  const cached = cache.get(path);
-  if (cached) return cached;
   const folder = dirname(path);
-  const tokenizerJson = readModelJson(folder, relative(folder, path));
+  const tokenizerJson = context.files.json(path);
   if (!tokenizerJson) {
     throw new NotFoundError(`Task '${context.config.task}' needs a tokenizer, but ${path} does not exist.`, {
       hint: "Put the model's tokenizer.json beside gpux.yml, or set preprocessing.tokenizer in gpux.yml.",
     });
   }
   const config = {
-    ...(readModelJson(folder, "special_tokens_map.json") ?? {}),
-    ...(readModelJson(folder, "tokenizer_config.json") ?? {}),
+    ...(context.files.json(resolve(folder, "special_tokens_map.json")) ?? {}),
+    ...(context.files.json(resolve(folder, "tokenizer_config.json")) ?? {}),
   };
   let tokenizer: TextTokenizer;
   try {
@@ -45,6 +44,5 @@ export function loadTokenizer(context: PipelineContext): TextTokenizer {
       cause: error,
     });
   }
-  cache.set(path, tokenizer);
   return tokenizer;
 }

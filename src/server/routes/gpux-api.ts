@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { describeModel } from "../../engine/describe-model.js";
 import type { PredictTiming, ServedModel } from "../../engine/served-model.js";
 import { UnavailableError } from "../../engine/serving-errors.js";
 import { errorSchema } from "../error-handler.js";
@@ -59,13 +58,13 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
     },
   );
 
-  const info = async (model: ServedModel) => {
-    if (model.state === "loading" || model.state === "failed") {
+  const info = (model: ServedModel) => {
+    const description = model.description;
+    if (model.state === "loading" || model.state === "failed" || !description) {
       throw new UnavailableError(
         `Model '${model.name}' is ${model.state === "loading" ? "still loading" : "not loaded"}.`,
       );
     }
-    const description = await describeModel(model);
     // gpux.yml may pin dimensions the graph leaves open (e.g. an image size): show what requests must send.
     const declared = new Map((model.loaded.config.inputs ?? []).map((input) => [input.name, input.shape]));
     return {

@@ -20,9 +20,9 @@ const inferBody = {
   properties: {
     id: { type: "string" },
     parameters,
+    // empty for a model without inputs (a graph of constants), as the protocol allows
     inputs: {
       type: "array",
-      minItems: 1,
       items: {
         type: "object",
         required: ["name", "shape", "datatype", "data"],
