@@ -8,6 +8,7 @@ const architectureTasks: Array<[RegExp, TaskName]> = [
   [/ForQuestionAnswering$/, "question-answering"],
   [/ForMaskedLM$/, "fill-mask"],
   [/ForImageClassification/, "image-classification"],
+  [/(ForCausalLM|LMHeadModel)$/, "text-generation"],
   [/(Model|ForFeatureExtraction)$/, "feature-extraction"],
 ];
 

@@ -10,7 +10,7 @@ import { tokenClassificationPipeline } from "./tasks/token-classification.js";
 
 type Task = NonNullable<GpuxConfig["task"]>;
 
-const pipelines: Record<Exclude<Task, "raw">, Pipeline> = {
+const pipelines: Record<Exclude<Task, "raw" | "text-generation">, Pipeline> = {
   "text-classification": textClassificationPipeline as Pipeline,
   "token-classification": tokenClassificationPipeline as Pipeline,
   "question-answering": questionAnsweringPipeline as Pipeline,
@@ -53,6 +53,7 @@ function withRawTensors(pipeline: Pipeline): Pipeline<Tagged> {
 /** The pipeline for a model's task (gpux.yml `task:`); raw tensors when there is none. */
 export function selectPipeline(config: GpuxConfig): Pipeline {
   const task = config.task ?? "raw";
-  if (task === "raw") return rawPipeline;
+  // A decoder answers one JSON request only as raw tensors; text goes through engine/generation instead.
+  if (task === "raw" || task === "text-generation") return rawPipeline;
   return withRawTensors(pipelines[task]) as Pipeline;
 }
