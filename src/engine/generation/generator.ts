@@ -120,7 +120,7 @@ export class TextGenerator {
       const id = sampler.pick(logits, seen.size > 0 ? [...seen] : []);
       lastAt = performance.now();
       if (tokenIds.length === 0) firstAt = lastAt;
-      if (eosIds.has(id)) {
+      if (eosIds.has(id) && !sampling.ignoreEos) {
         reason = "stop";
         break;
       }

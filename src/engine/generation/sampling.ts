@@ -14,6 +14,8 @@ export interface SamplingRequest {
   repetitionPenalty?: number;
   seed?: number;
   stop?: string[];
+  /** Keep going past EOS until max_tokens (benchmarks: every run decodes the same number of tokens). */
+  ignoreEos?: boolean;
 }
 
 /** A request's sampling with every default applied and every value checked. */
@@ -21,6 +23,7 @@ export interface ResolvedSampling extends SamplerSettings {
   maxTokens: number;
   seed: number;
   stop: string[];
+  ignoreEos: boolean;
 }
 
 /** Without max_tokens anywhere, an answer may run this long (if the context allows). */
@@ -92,5 +95,6 @@ export function resolveSampling(
     repetitionPenalty: asked.repetition_penalty ?? defaults.repetition_penalty ?? 1,
     seed: asked.seed ?? defaults.seed ?? randomSeed(),
     stop: asked.stop ?? defaults.stop ?? [],
+    ignoreEos: request.ignoreEos === true,
   };
 }
