@@ -8,4 +8,5 @@ AUTO_CLASS = {
     "fill-mask": "AutoModelForMaskedLM",
     "feature-extraction": "AutoModel",
     "image-classification": "AutoModelForImageClassification",
+    "text-generation": "AutoModelForCausalLM",
 }

@@ -11,6 +11,7 @@ export const exportTasks = [
   "feature-extraction",
   "fill-mask",
   "image-classification",
+  "text-generation",
 ] as const;
 export type ExportTask = (typeof exportTasks)[number];
 
@@ -29,6 +30,7 @@ const architectureSuffixes: Array<[RegExp, ExportTask]> = [
   [/ForQuestionAnswering$/, "question-answering"],
   [/ForMaskedLM$/, "fill-mask"],
   [/ForImageClassification(WithTeacher)?$/, "image-classification"],
+  [/(ForCausalLM|LMHeadModel)$/, "text-generation"],
   [/Model$/, "feature-extraction"],
 ];
 
