@@ -21,16 +21,31 @@ const help = `Commands:
 Ctrl-C stops an answer; the conversation stays.
 `;
 
-/** The next line typed, or undefined at end of input (Ctrl-D). */
-function nextLine(rl: Interface, prompt: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const onClose = () => resolve(undefined);
-    rl.once("close", onClose);
-    rl.question(prompt, (line) => {
-      rl.off("close", onClose);
-      resolve(line);
-    });
+/**
+ * Lines as they are typed, queued: from a pipe readline reads every line at once, also while an answer is
+ * being generated, and a line nobody waits for would be lost. undefined at end of input (Ctrl-D).
+ */
+function lineQueue(rl: Interface): () => Promise<string | undefined> {
+  const lines: string[] = [];
+  let waiting: ((line: string | undefined) => void) | undefined;
+  let closed = false;
+  const hand = (line: string | undefined) => {
+    const resolve = waiting;
+    waiting = undefined;
+    resolve?.(line);
+  };
+  rl.on("line", (line) => (waiting ? hand(line) : lines.push(line)));
+  rl.on("close", () => {
+    closed = true;
+    hand(undefined);
   });
+  return () => {
+    if (lines.length > 0) return Promise.resolve(lines.shift());
+    if (closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      waiting = resolve;
+    });
+  };
 }
 
 /**
@@ -57,10 +72,13 @@ export async function chatSession(generator: TextGenerator, options: ChatSession
   // In a terminal readline reads Ctrl-C as a key; from a pipe it arrives as the signal.
   rl.on("SIGINT", interrupt);
   process.on("SIGINT", interrupt);
+  const nextLine = lineQueue(rl);
+  rl.setPrompt(">>> ");
   if (terminal) output.write("Send a message (/? for help)\n");
   try {
     for (;;) {
-      const line = await nextLine(rl, ">>> ");
+      rl.prompt();
+      const line = await nextLine();
       if (line === undefined) break;
       const text = line.trim();
       if (text === "") continue;

@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { formatTable } from "../format-table.js";
 import { chatSession } from "./chat-session.js";
 import { openGenerator } from "./open-generator.js";
-import { promptInput, runPrompt } from "./run-prompt.js";
+import { checkPrompt, promptInput, runPrompt } from "./run-prompt.js";
 import { type SamplingFlags, samplingFromFlags } from "./sampling-flags.js";
 
 /** The `gpux run` flags the generation path reads. */
@@ -104,6 +104,7 @@ export async function runGeneration(
   const warmup = explicit("warmup") ? countFlag(flags.warmup, "--warmup", 0) : 1;
   const interactive = flags.prompt === undefined && !flags.benchmark && process.stdin.isTTY === true;
   const prompt = flags.prompt ?? (flags.benchmark ? benchmarkPrompt : interactive ? "" : await readStdin());
+  if (!interactive) checkPrompt(prompt);
   const opened = await openGenerator(ref, { config: flags.config, provider: flags.provider, timeoutSeconds });
   try {
     const { generator, model } = opened;

@@ -11,14 +11,19 @@ export interface PromptOptions {
   raw?: boolean;
 }
 
+/** A prompt must say something (checked before a model is loaded, too). */
+export function checkPrompt(prompt: string): void {
+  if (prompt.trim() === "") {
+    throw new UserError("The prompt is empty.", { hint: 'Pass some text: --prompt "Why is the sky blue?"' });
+  }
+}
+
 /**
  * What a CLI prompt becomes: the user turn (after `--system`) rendered by the model's chat template, or the
  * text as it is with --raw and for base models, which have no template.
  */
 export function promptInput(generator: TextGenerator, options: PromptOptions): GenerationInput {
-  if (options.prompt.trim() === "") {
-    throw new UserError("The prompt is empty.", { hint: 'Pass some text: --prompt "Why is the sky blue?"' });
-  }
+  checkPrompt(options.prompt);
   if (options.raw || !generator.hasChatTemplate) {
     if (options.system !== undefined) {
       throw new UserError(

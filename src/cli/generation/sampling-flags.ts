@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { SamplingRequest } from "../../engine/generation/sampling.js";
+import { checkSampling, type SamplingRequest } from "../../engine/generation/sampling.js";
 import { UserError } from "../../util/errors.js";
 
 /** The sampling flags `run --prompt` and `chat` share, as commander leaves them (strings). */
@@ -40,9 +40,9 @@ function numberFlag(value: string | undefined, flag: string): number | undefined
   return n;
 }
 
-/** Flags → a sampling request; ranges are checked where every request is (engine/generation/sampling.ts). */
+/** Flags → a sampling request, checked against the ranges every request is (engine/generation/sampling.ts). */
 export function samplingFromFlags(flags: SamplingFlags): SamplingRequest {
-  return {
+  const request: SamplingRequest = {
     maxTokens: numberFlag(flags.maxTokens, "--max-tokens"),
     temperature: numberFlag(flags.temperature, "--temperature"),
     topP: numberFlag(flags.topP, "--top-p"),
@@ -52,4 +52,6 @@ export function samplingFromFlags(flags: SamplingFlags): SamplingRequest {
     seed: numberFlag(flags.seed, "--seed"),
     stop: flags.stop,
   };
+  checkSampling(request);
+  return request;
 }

@@ -40,7 +40,8 @@ const requestSchema = z.strictObject({
   stop: generationFields.stop,
 });
 
-function checked(request: SamplingRequest): z.output<typeof requestSchema> {
+/** Check a request's values against their ranges (before a model is loaded, for quick answers to typos). */
+export function checkSampling(request: SamplingRequest): z.output<typeof requestSchema> {
   const raw = {
     max_tokens: request.maxTokens,
     temperature: request.temperature,
@@ -70,7 +71,7 @@ export function resolveSampling(
   defaults: GenerationSettings,
   promptTokens: number,
 ): ResolvedSampling {
-  const asked = checked(request);
+  const asked = checkSampling(request);
   const context = defaults.context_length;
   const maxTokens = asked.max_tokens ?? defaults.max_tokens;
   if (context !== undefined && promptTokens >= context) {
