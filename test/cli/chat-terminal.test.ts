@@ -1,6 +1,7 @@
 /**
  * `gpux chat` in a real terminal (tmux): readline in raw mode, Ctrl-C as a key. Two turns, Ctrl-C in the
- * middle of an answer (the chat goes on), then /bye ends the process with status 0.
+ * middle of an answer (the chat goes on), then /bye ends the process with status 0; `gpux run MODEL` with no
+ * input opens the same chat, and Ctrl-D leaves it.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -37,7 +38,7 @@ async function waitFor(what: string, check: (text: string) => boolean, timeoutMs
 
 const prompts = (text: string) => text.match(/^>>> /gm)?.length ?? 0;
 
-test("gpux chat in a terminal: two turns, Ctrl-C stops an answer, /bye leaves", {
+test("gpux chat in a terminal: two turns, Ctrl-C stops an answer, /bye leaves; run opens it too", {
   skip: missing,
 }, async () => {
   const hub = await startFakeHub({ repos: [tinyCausalLmRepo("qwen3", "tiny/qwen3")] });
@@ -86,4 +87,18 @@ test("gpux chat in a terminal: two turns, Ctrl-C stops an answer, /bye leaves", 
   while (!existsSync(status) && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(readFileSync(status, "utf8").trim(), "exit 0");
+
+  // `gpux run MODEL` with no input on a terminal opens the same chat
+  const runStatus = join(home, "run-status");
+  const run = `env ${vars.join(" ")} '${process.execPath}' '${cliPath}' run tiny/qwen3; echo "exit $?" > '${runStatus}'`;
+  assert.equal(tmux("new-session", "-d", "-s", "run", "-x", "200", "-y", "50", run).status, 0);
+  const runScreen = () => tmux("capture-pane", "-p", "-t", "run").stdout;
+  const until = Date.now() + 60_000;
+  while (!/^>>> /m.test(runScreen()) && Date.now() < until)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.match(runScreen(), /Send a message/);
+  tmux("send-keys", "-t", "run", "C-d");
+  const end = Date.now() + 30_000;
+  while (!existsSync(runStatus) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(readFileSync(runStatus, "utf8").trim(), "exit 0");
 });
