@@ -149,7 +149,10 @@ describe("text generation through the CLI", { skip: missing }, () => {
     const streamed = await runCli([...args, "--max-tokens", String(ref.max_new_tokens)], { env });
     assert.equal(streamed.code, 0, streamed.stderr);
     assert.equal(streamed.stdout, `${ref.plain.text}\n`);
-    assert.match(ref.plain.text, /[^\u0000-\u007f]/, "the reference answer has multi-byte characters");
+    assert.ok(
+      Buffer.byteLength(ref.plain.text) > ref.plain.text.length,
+      "the reference answer has multi-byte characters",
+    );
     assert.doesNotMatch(streamed.stdout, /\uFFFD/);
   });
 
