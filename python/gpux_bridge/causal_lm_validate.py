@@ -96,8 +96,14 @@ def torch_generate(model, prompt_ids, max_new_tokens, eos_ids=(), pad_id=None):
                                   eos_token_id=list(eos_ids) or None,
                                   pad_token_id=pad_id if pad_id is not None else (list(eos_ids) or [0])[0])
     ids = torch.tensor([prompt_ids], dtype=torch.int64)
-    with torch.no_grad():
-        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=generation)
+    # generate() fills every option left unset from model.generation_config (the repo's
+    # generation_config.json): a repetition_penalty there would change the tokens. Only greedy is compared.
+    repo_defaults, model.generation_config = model.generation_config, GenerationConfig()
+    try:
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=generation)
+    finally:
+        model.generation_config = repo_defaults
     return out[0, ids.shape[1]:].tolist()
 
 

@@ -23,6 +23,15 @@ const repos: FakeRepo[] = python
       tinyCausalLmRepo("qwen3-safetensors", "tiny/qwen3-safetensors"),
       // no pipeline_tag: config.json's Qwen3ForCausalLM decides the task
       tinyCausalLmRepo("qwen3-safetensors", "tiny/qwen3-untagged", { pipelineTag: undefined }),
+      // sampling defaults that generate() would apply if the check let the repo's generation_config in
+      tinyCausalLmRepo("qwen3-safetensors", "tiny/qwen3-penalized", {}, (files) => {
+        const generation = JSON.parse(String(files["generation_config.json"]));
+        files["generation_config.json"] = JSON.stringify({
+          ...generation,
+          repetition_penalty: 1.5,
+          no_repeat_ngram_size: 2,
+        });
+      }),
     ]
   : [];
 const hub = await startFakeHub({ repos });
@@ -160,6 +169,12 @@ test("without a pipeline_tag, a *ForCausalLM architecture is exported as text-ge
   const { manifest } = await pull(tempDir(), "tiny/qwen3-untagged");
   assert.equal(manifest.conversion.task, "text-generation");
   assert.equal(manifest.conversion.taskSource, "architectures");
+  assert.equal(manifest.conversion.validation?.greedy?.identical, true);
+});
+
+test("the greedy check compares plain greedy decoding: the repo's repetition penalty is not applied to it", async (t) => {
+  if (!requirePython(t, modules)) return;
+  const { manifest } = await pull(tempDir(), "tiny/qwen3-penalized");
   assert.equal(manifest.conversion.validation?.greedy?.identical, true);
 });
 
