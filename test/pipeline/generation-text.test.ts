@@ -73,41 +73,57 @@ describe("chat templates and tokens, as transformers makes them", { skip: missin
   });
 });
 
+/** Both ways of streaming: a window of ids decoded per token, and byte-level pieces (Qwen's decoder is ByteLevel). */
+const modes = [
+  ["window decode", (_: TextTokenizer) => undefined],
+  ["byte-level pieces", (tokenizer: TextTokenizer) => tokenizer.streamPieces()],
+] as const;
+
 describe("streaming detokenizer", { skip: missing }, () => {
-  test("byte-level tokens that split a character show nothing until it is whole", () => {
-    const { tokenizer } = files("qwen3");
-    // rare emoji and CJK are several byte-level tokens each in Qwen's vocabulary
-    const text = "héllo 你好 🙂 🦩🪿 鬱 The capital of France is Paris.";
-    const ids = tokenizer.encode(text).ids;
-    const stream = new StreamDecoder((part) => tokenizer.decode(part));
-    const pieces = ids.map((id) => stream.push(id));
-    pieces.push(stream.finish());
-    assert.ok(pieces.includes(""), "some token ended inside a character");
-    for (const piece of pieces) assert.doesNotMatch(piece, /\uFFFD/);
-    assert.equal(pieces.join(""), tokenizer.decode(ids));
-    assert.equal(pieces.join(""), text);
+  test("a byte-level tokenizer offers per-token pieces", () => {
+    assert.ok(files("qwen3").tokenizer.streamPieces());
   });
 
-  test("the pieces of transformers' generated ids add up to its decode", () => {
-    for (const name of ["qwen3", "llama"] as const) {
-      const { tokenizer } = files(name);
-      const ref = tinyCausalLmReference(name);
-      const stream = new StreamDecoder((part) => tokenizer.decode(part, { skipSpecialTokens: true }));
-      const joined = ref.plain.output_ids.map((id) => stream.push(id)).join("") + stream.finish();
-      assert.equal(joined, ref.plain.text);
-    }
-  });
+  for (const [mode, piecesOf] of modes) {
+    test(`${mode}: tokens that split a character show nothing until it is whole`, () => {
+      const { tokenizer } = files("qwen3");
+      // rare emoji and CJK are several byte-level tokens each in Qwen's vocabulary
+      const text = "héllo 你好 🙂 🦩🪿 鬱 The capital of France is Paris.";
+      const ids = tokenizer.encode(text).ids;
+      const stream = new StreamDecoder((part) => tokenizer.decode(part), piecesOf(tokenizer));
+      const pieces = ids.map((id) => stream.push(id));
+      pieces.push(stream.finish());
+      assert.ok(pieces.includes(""), "some token ended inside a character");
+      for (const piece of pieces) assert.doesNotMatch(piece, /\uFFFD/);
+      assert.equal(pieces.join(""), tokenizer.decode(ids));
+      assert.equal(pieces.join(""), text);
+    });
 
-  test("bytes that never complete a character are given by finish(), as the full decode has them", () => {
-    const { tokenizer } = files("qwen3");
-    const ids = tokenizer.encode("🦩").ids;
-    assert.ok(ids.length > 1);
-    const stream = new StreamDecoder((part) => tokenizer.decode(part));
-    const shown = ids
-      .slice(0, -1)
-      .map((id) => stream.push(id))
-      .join("");
-    assert.equal(shown, "");
-    assert.equal(stream.finish(), tokenizer.decode(ids.slice(0, -1)));
-  });
+    test(`${mode}: the pieces of transformers' generated ids add up to its decode`, () => {
+      for (const name of ["qwen3", "llama", "gpt2"] as const) {
+        const { tokenizer } = files(name);
+        const ref = tinyCausalLmReference(name);
+        const decode = (part: number[]) => tokenizer.decode(part, { skipSpecialTokens: true });
+        for (const run of [ref.plain, ref.chat]) {
+          if (!run) continue;
+          const stream = new StreamDecoder(decode, piecesOf(tokenizer));
+          const joined = run.output_ids.map((id) => stream.push(id)).join("") + stream.finish();
+          assert.equal(joined, run.text);
+        }
+      }
+    });
+
+    test(`${mode}: special tokens are skipped, and bytes never completed come out of finish()`, () => {
+      const { tokenizer } = files("qwen3");
+      const flamingo = tokenizer.encode("🦩").ids;
+      assert.ok(flamingo.length > 1);
+      const endOfTurn = tokenizer.tokenToId("<|im_end|>") as number;
+      const ids = [...tokenizer.encode("ok").ids, endOfTurn, ...flamingo.slice(0, -1)];
+      const decode = (part: number[]) => tokenizer.decode(part, { skipSpecialTokens: true });
+      const stream = new StreamDecoder(decode, piecesOf(tokenizer));
+      assert.equal(ids.map((id) => stream.push(id)).join(""), "ok");
+      assert.equal(stream.finish(), decode(ids).slice(2));
+      assert.equal(stream.text, decode(ids));
+    });
+  }
 });

@@ -1,4 +1,5 @@
 import type { GenerationSettings } from "../../config/generation-settings.js";
+import type { TokenPiece } from "../../pipeline/text/byte-level-pieces.js";
 import type { ChatMessage, ChatTemplate } from "../../pipeline/text/chat-template.js";
 import { StreamDecoder } from "../../pipeline/text/stream-decoder.js";
 import type { TextTokenizer } from "../../pipeline/text/text-tokenizer.js";
@@ -56,7 +57,11 @@ export interface GeneratorParts {
  * drive several sequences' steps (issue 12).
  */
 export class TextGenerator {
-  constructor(private readonly parts: GeneratorParts) {}
+  private readonly pieces: ((id: number) => TokenPiece) | undefined;
+
+  constructor(private readonly parts: GeneratorParts) {
+    this.pieces = parts.tokenizer.streamPieces();
+  }
 
   get hasChatTemplate(): boolean {
     return this.parts.template !== undefined;
@@ -102,7 +107,10 @@ export class TextGenerator {
     const sampling = resolveSampling(request, this.parts.settings, promptIds.length);
     const sampler = new Sampler(sampling, seededRandom(sampling.seed));
     const seen = new Set<number>(sampling.repetitionPenalty === 1 ? [] : promptIds);
-    const stream = new StreamDecoder((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
+    const stream = new StreamDecoder(
+      (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+      this.pieces,
+    );
     const stops = new StopStrings(sampling.stop);
     const cache = decoder.emptyCache();
     const tokenIds: number[] = [];
