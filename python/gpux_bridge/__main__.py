@@ -50,9 +50,10 @@ def main():
             if framework in ("pytorch", "tensorflow") and preloaded is None:
                 prepare(framework)
             if framework == "pytorch":
+                from .convert_causal_lm import convert_causal_lm, is_causal_lm
                 from .convert_pytorch import convert_pytorch
 
-                convert_pytorch(request)
+                (convert_causal_lm if is_causal_lm(request) else convert_pytorch)(request)
             elif framework == "tensorflow":
                 from .convert_tensorflow import convert_tensorflow
 

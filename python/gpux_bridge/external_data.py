@@ -5,6 +5,9 @@ with external data, which it can map from disk (2.7 s against 0.8 s for a 268 MB
 every later `gpux run` or `gpux serve` pays that on start. The TorchScript exporter writes weights inline below
 2 GB, and `onnx.load` + `onnx.save` would parse and re-serialise the whole model (~5 s for the same file), so
 this walks only the few message levels that hold initializers and copies everything else byte for byte.
+
+Above 2 GB (any causal LM from ~540 M parameters in float32) the exporter writes each weight to a file of its
+own beside the model, named after the weight; those are gathered into the one data file too, and removed.
 """
 
 import mmap
@@ -78,40 +81,93 @@ def _entry(key, value):
     return _len_field(TENSOR_EXTERNAL_DATA, _len_field(ENTRY_KEY, key.encode()) + _len_field(ENTRY_VALUE, value.encode()))
 
 
+COPY_CHUNK = 16 << 20
+
+
 class _DataWriter:
-    def __init__(self, path, location):
-        self.file = open(path, "wb")
+    """Appends tensors to the data file (written as `<name>.tmp`, renamed once the model is rewritten, so the
+    weights of an earlier data file of the same name can still be read while it is written)."""
+
+    def __init__(self, directory, location):
+        self.directory = directory
+        self.path = os.path.join(directory, location + ".tmp")
+        self.file = open(self.path, "wb")
         self.location = location
         self.offset = 0
+        # files of per-weight external data read so far, to remove once the model no longer names them
+        self.sources = set()
 
-    def add(self, data):
+    def _align(self):
         padding = -self.offset % ALIGNMENT
         if padding:
             self.file.write(b"\0" * padding)
             self.offset += padding
-        start = self.offset
+        return self.offset
+
+    def add(self, data):
+        start = self._align()
         self.file.write(data)
         self.offset += len(data)
         return start
 
+    def add_external(self, entries):
+        """Copy a tensor stored in another file (its location, offset, length entries); returns (offset, length)."""
+        source = os.path.join(self.directory, entries["location"])
+        offset = int(entries.get("offset", 0))
+        length = int(entries["length"]) if "length" in entries else os.path.getsize(source) - offset
+        start = self._align()
+        with open(source, "rb") as f:
+            f.seek(offset)
+            left = length
+            while left:
+                chunk = f.read(min(COPY_CHUNK, left))
+                if not chunk:
+                    raise ValueError(f"external data file {entries['location']} ends before its tensor does")
+                self.file.write(chunk)
+                left -= len(chunk)
+        self.offset += length
+        self.sources.add(entries["location"])
+        return start, length
+
+
+def _external_entries(buf, start, end):
+    """A tensor's external_data key/value entries (location, offset, length …)."""
+    entries = {}
+    for number, wire, value_start, value_end, _ in _fields(buf, start, end):
+        if number != TENSOR_EXTERNAL_DATA or wire != WIRE_LEN:
+            continue
+        key = value = ""
+        for field, _, entry_start, entry_end, _ in _fields(buf, value_start, value_end):
+            text = bytes(buf[entry_start:entry_end]).decode("utf-8")
+            if field == ENTRY_KEY:
+                key = text
+            elif field == ENTRY_VALUE:
+                value = text
+        entries[key] = value
+    return entries
+
 
 def _rewrite_tensor(buf, start, end, writer, threshold):
     raw = None
+    external = False
     for number, wire, value_start, value_end, _ in _fields(buf, start, end):
         if number == TENSOR_RAW_DATA and wire == WIRE_LEN:
             raw = (value_start, value_end)
-        elif number in (TENSOR_EXTERNAL_DATA, TENSOR_DATA_LOCATION):
-            return None  # already external: leave it as it is
-    if raw is None or raw[1] - raw[0] < threshold:
+        elif number == TENSOR_EXTERNAL_DATA:
+            external = True
+    if not external and (raw is None or raw[1] - raw[0] < threshold):
         return None
     out = bytearray()
     for number, _, value_start, value_end, field_start in _fields(buf, start, end):
-        if number != TENSOR_RAW_DATA:
+        if number not in (TENSOR_RAW_DATA, TENSOR_EXTERNAL_DATA, TENSOR_DATA_LOCATION):
             out += buf[field_start:value_end]
-    offset = writer.add(buf[raw[0]:raw[1]])
+    if external:
+        offset, length = writer.add_external(_external_entries(buf, start, end))
+    else:
+        offset, length = writer.add(buf[raw[0]:raw[1]]), raw[1] - raw[0]
     out += _entry("location", writer.location)
     out += _entry("offset", str(offset))
-    out += _entry("length", str(raw[1] - raw[0]))
+    out += _entry("length", str(length))
     out += _varint(TENSOR_DATA_LOCATION << 3 | WIRE_VARINT) + _varint(DATA_LOCATION_EXTERNAL)
     return bytes(out)
 
@@ -127,8 +183,9 @@ def _rewrite_graph(buf, start, end, writer, threshold):
 
 
 def externalize_weights(onnx_path, data_name, threshold=1024):
-    """Rewrite onnx_path in place so initializers of `threshold` bytes or more live in `data_name` next to it.
-    Returns the data file's name, or None when nothing was moved (no data file is left behind then)."""
+    """Rewrite onnx_path in place so initializers of `threshold` bytes or more, and every initializer already in
+    external data, live in `data_name` next to it. Returns the data file's name, or None when nothing was moved
+    (no data file is left behind then)."""
     directory = os.path.dirname(onnx_path)
     data_path = os.path.join(directory, data_name)
     # Mapped, not read: only the few small fields parsed are touched here, and the weights go from the page
@@ -136,7 +193,7 @@ def externalize_weights(onnx_path, data_name, threshold=1024):
     with open(onnx_path, "rb") as source:
         mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     buf = memoryview(mapped)
-    writer = _DataWriter(data_path, data_name)
+    writer = _DataWriter(directory, data_name)
     try:
         out = bytearray()
         for number, wire, value_start, value_end, field_start in _fields(buf, 0, len(buf)):
@@ -149,10 +206,15 @@ def externalize_weights(onnx_path, data_name, threshold=1024):
         buf.release()
         mapped.close()
     if writer.offset == 0:
-        os.remove(data_path)
+        os.remove(writer.path)
+        if os.path.exists(data_path):  # an earlier export's, which this model no longer names
+            os.remove(data_path)
         return None
     temp = onnx_path + ".tmp"
     with open(temp, "wb") as target:
         target.write(out)
+    os.replace(writer.path, data_path)
     os.replace(temp, onnx_path)
+    for source in writer.sources - {data_name}:
+        os.remove(os.path.join(directory, source))
     return data_name

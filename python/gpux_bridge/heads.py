@@ -13,12 +13,6 @@ def auto_class(head):
     import transformers
 
     name = head["auto_class"]
-    if head.get("kv_cache"):
-        raise BridgeError(
-            "unsupported",
-            f"Exporting {name} with a KV cache is not supported by this bridge.",
-            hint="Pass --task for an encoder head, or use a model already exported to ONNX.",
-        )
     if not hasattr(transformers, name):
         raise BridgeError(
             "unsupported",

@@ -12,6 +12,7 @@ type Register = (program: Command) => void;
 const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["build"], load: async () => (await import("./commands/build.js")).registerBuildCommand },
   { names: ["run"], load: async () => (await import("./commands/run.js")).registerRunCommand },
+  { names: ["chat"], load: async () => (await import("./commands/chat.js")).registerChatCommand },
   { names: ["inspect"], load: async () => (await import("./commands/inspect.js")).registerInspectCommand },
   { names: ["pull"], load: async () => (await import("./commands/pull.js")).registerPullCommand },
   { names: ["ls", "list"], load: async () => (await import("./commands/ls.js")).registerLsCommand },

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { readOnnxIo } from "../onnx/read-onnx-io.js";
+import { generationDefaults } from "./generation-settings.js";
 import { inferTask } from "./infer-task.js";
 import { configSchema, type GpuxConfig } from "./schema.js";
 
@@ -71,6 +72,16 @@ export async function generateConfig(
   const io = await readOnnxIo(join(options.dir, options.model));
   const task = inferTask(options.pipelineTag, hfConfig?.architectures);
   const labels = task?.endsWith("classification") ? labelsFrom(hfConfig?.id2label) : undefined;
+  const generation =
+    task === "text-generation"
+      ? generationDefaults(
+          hfConfig,
+          has("generation_config.json")
+            ? await readJson(join(options.dir, "generation_config.json"))
+            : undefined,
+          has("genai_config.json") ? await readJson(join(options.dir, "genai_config.json")) : undefined,
+        )
+      : undefined;
   const maxLength = [tokenizerConfig?.model_max_length, hfConfig?.max_position_embeddings].find(
     (n): n is number => typeof n === "number" && Number.isInteger(n) && n > 0 && n <= 1_000_000,
   );
@@ -89,6 +100,7 @@ export async function generateConfig(
     preprocessing: has("tokenizer.json")
       ? { tokenizer: "tokenizer.json", ...(maxLength ? { max_length: maxLength } : {}) }
       : undefined,
+    generation,
     metadata: options.metadata ?? {},
   };
   const config = configSchema.parse(raw);

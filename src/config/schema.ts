@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseDtype } from "../onnx/dtypes.js";
 import { parseProviderName } from "../runtime/provider-names.js";
 import { taskNames as tableTaskNames } from "../tasks.js";
+import { generationSettingsSchema } from "./generation-settings.js";
 
 /**
  * gpux.yml, as the earlier Python gpux accepted it plus what gpux adds. Objects are strict so that
@@ -175,6 +176,8 @@ export const configSchema = z.strictObject({
       aggregation_strategy: z.enum(["none", "simple", "first", "average", "max"]).optional(),
     })
     .optional(),
+  /** text-generation: sampling defaults (config/generation-settings.ts). */
+  generation: generationSettingsSchema.optional(),
   metadata: z.record(z.string(), z.unknown()).default({}),
 });
 

@@ -32,12 +32,29 @@ function describeDiffs(figures: ValidationFigures): string {
     .join(", ");
 }
 
+/** Each check that failed: differences over atol, and (causal LMs) greedy tokens unlike generate()'s. */
+function describeFailures(figures: ValidationFigures): string {
+  const failures: string[] = [];
+  if (Object.values(figures.maxAbsDiff).some((diff) => diff === null || diff > figures.atol)) {
+    failures.push(
+      `max abs diff ${describeDiffs(figures)} exceeds --atol ${figures.atol} (inputs ${figures.cases.join(", ")})`,
+    );
+  }
+  const differing = figures.greedy?.runs.find((run) => run.onnx.join() !== run.torch.join());
+  if (differing) {
+    failures.push(
+      `greedy tokens after a ${differing.promptLength}-token prompt are [${differing.onnx.join(", ")}], ` +
+        `transformers' generate() gives [${differing.torch.join(", ")}]`,
+    );
+  }
+  return failures.join("; ") || "the bridge reported a failed check";
+}
+
 function checkValidation(figures: ValidationFigures | undefined, what: string): ValidationFigures {
   if (!figures) throw new RuntimeFailure(`The bridge returned no validation figures for the ${what}.`);
   if (!figures.passed) {
     throw new RuntimeFailure(
-      `The ${what} does not compute what the source model does: max abs diff ${describeDiffs(figures)} ` +
-        `exceeds --atol ${figures.atol} (inputs ${figures.cases.join(", ")}).`,
+      `The ${what} does not compute what the source model does: ${describeFailures(figures)}.`,
       { hint: "Nothing was kept. Try another --opset; raise --atol only if that difference is acceptable." },
     );
   }

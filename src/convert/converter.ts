@@ -32,9 +32,19 @@ export interface ValidationFigures {
   atol: number;
   /** null where the difference is not a number (NaN in an output, or shapes that differ). */
   maxAbsDiff: Record<string, number | null>;
-  /** The input shapes (batch × sequence) the check ran on. */
+  /** The input shapes (batch × sequence; a causal LM's batch × past + new tokens) the check ran on. */
   cases: string[];
+  /** A causal LM's second check: greedy tokens from an ONNX Runtime loop against transformers' generate(). */
+  greedy?: GreedyCheck;
+  /** Both checks passed (every difference within atol, and greedy tokens identical where checked). */
   passed: boolean;
+}
+
+export interface GreedyCheck {
+  /** New tokens generated per prompt. */
+  steps: number;
+  identical: boolean;
+  runs: Array<{ promptLength: number; torch: number[]; onnx: number[]; minTop2Gap: number }>;
 }
 
 export interface ConversionReport {

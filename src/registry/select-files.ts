@@ -6,6 +6,8 @@ import { NotFoundError } from "../util/errors.js";
 export const companionFiles = [
   "config.json",
   "generation_config.json",
+  "genai_config.json",
+  "chat_template.jinja",
   "tokenizer.json",
   "tokenizer_config.json",
   "special_tokens_map.json",

@@ -25,7 +25,10 @@ function figuresLine(label: string, figures: ValidationFigures): string {
   const diffs = Object.entries(figures.maxAbsDiff)
     .map(([name, diff]) => `${name} ${diff === null ? "NaN" : diff.toExponential(2)}`)
     .join(", ");
-  return `${label} (atol ${figures.atol}, inputs ${figures.cases.join(" ")}): max abs diff ${diffs}`;
+  const greedy = figures.greedy
+    ? `; greedy tokens identical to transformers' generate() over ${figures.greedy.steps} steps`
+    : "";
+  return `${label} (atol ${figures.atol}, inputs ${figures.cases.join(" ")}): max abs diff ${diffs}${greedy}`;
 }
 
 function printReport(source: string, onnxPath: string, report: ConversionReport): void {

@@ -7,11 +7,16 @@ import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { log } from "../../util/log.js";
 import { formatTable } from "../format-table.js";
+import { isGenerationModel, runGeneration } from "../generation/run-generation.js";
+import { addSamplingFlags, type SamplingFlags } from "../generation/sampling-flags.js";
 import { type InferenceWatchdog, startInferenceWatchdog } from "../inference-watchdog.js";
 import { readRequest } from "../read-request.js";
 import { runAction } from "../run-action.js";
 
-interface RunOptions {
+interface RunOptions extends SamplingFlags {
+  prompt?: string;
+  system?: string;
+  raw?: boolean;
   input?: string;
   file?: string;
   text?: string;
@@ -63,7 +68,12 @@ function printBenchmark(result: BenchmarkResult): void {
   );
 }
 
-async function run(ref: string | undefined, options: RunOptions): Promise<void> {
+async function run(ref: string | undefined, options: RunOptions, command: Command): Promise<void> {
+  // text generation: --prompt, or a text-generation model given no JSON input (chat on a terminal, stdin else)
+  const jsonInput = [options.input, options.file, options.text, options.image].some((v) => v !== undefined);
+  if (options.prompt !== undefined || (!jsonInput && (await isGenerationModel(ref, options.config)))) {
+    return runGeneration(ref, options, command);
+  }
   const runs = integerFlag(options.runs, "--runs", 1);
   const warmup = integerFlag(options.warmup, "--warmup", 0);
   const timeoutFlag = options.timeout === undefined ? undefined : secondsFlag(options.timeout);
@@ -110,7 +120,7 @@ async function run(ref: string | undefined, options: RunOptions): Promise<void> 
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command("run")
     .description("Run a model once on a JSON input (or benchmark it)")
     .argument("[model]", "model: .onnx file, folder with gpux.yml, or a pulled name (default: ./gpux.yml)")
@@ -126,5 +136,8 @@ export function registerRunCommand(program: Command): void {
     .option("--warmup <n>", "untimed warm-up runs with --benchmark", "10")
     .option("--timeout <seconds>", "limit per inference (default: gpux.yml runtime.timeout, 30); 0 = none")
     .option("--json", "machine-readable output (see docs/reference/cli.md)")
-    .action(runAction(run));
+    .option("--prompt <text>", "text-generation models: generate an answer, streamed to stdout")
+    .option("-s, --system <text>", "with --prompt: the system turn (models with a chat template)")
+    .option("--raw", "with --prompt: send the prompt as it is, without the chat template");
+  addSamplingFlags(command).action(runAction(run));
 }

@@ -1,4 +1,5 @@
 import { createAlignedNormalizer, type NormalizerConfig } from "./aligned-text.js";
+import { byteLevelPieces, type TokenPiece } from "./byte-level-pieces.js";
 import { encodeSegment, type Segment, type SegmentEncoder } from "./encode-segment.js";
 import { createLibraryTokenizer, type LibraryTokenizer } from "./library-types.js";
 import {
@@ -168,6 +169,11 @@ export class TextTokenizer {
   tokensToString(tokens: string[]): string {
     const decoder = this.library.decoder;
     return decoder ? decoder.decode(tokens) : tokens.join(" ");
+  }
+
+  /** Each token's share of decode(ids, skip special tokens), when the decoder allows it (byte-level-pieces.ts). */
+  streamPieces(): ((id: number) => TokenPiece) | undefined {
+    return byteLevelPieces(this.library);
   }
 
   /** Decode ids to text, skipping special tokens unless told to keep them. */

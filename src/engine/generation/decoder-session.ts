@@ -1,0 +1,103 @@
+import * as ort from "onnxruntime-node";
+import { errorMessage, RuntimeFailure } from "../../util/errors.js";
+import type { RunGuard } from "../model.js";
+import type { DecoderIo } from "./decoder-io.js";
+import type { LogitsRow } from "./sampler.js";
+
+/** One sequence's KV cache: the present tensors of its last step, fed back as the next step's past. */
+export interface SequenceCache {
+  past: Record<string, ort.Tensor>;
+  /** Tokens the cache holds. */
+  length: number;
+}
+
+/**
+ * Runs a decoder one forward pass at a time: the prefill (the prompt after an empty cache) and each decode
+ * step (one token after the cache). onnxruntime-node 1.30 copies every output into a new ArrayBuffer even
+ * when a preallocated output tensor is given (checked: the result is not the fetch tensor), so binding
+ * present.* to reused buffers would add a copy, not save one; the present tensors are fed back as they come
+ * (inputs are read in place). What gpux can reuse it does: the attention mask is a view of one buffer of ones,
+ * and only logits and the cache are fetched, for the last position when the graph takes num_logits_to_keep.
+ */
+export class DecoderSession {
+  private ones = new BigInt64Array(0);
+  private readonly emptyPast: ort.Tensor;
+  private readonly fetches: string[];
+  private readonly keepLast?: ort.Tensor;
+
+  constructor(
+    readonly session: ort.InferenceSession,
+    readonly io: DecoderIo,
+    private readonly runGuard?: RunGuard,
+  ) {
+    const empty = io.cacheDtype === "float16" ? new Uint16Array(0) : new Float32Array(0);
+    this.emptyPast = new ort.Tensor(io.cacheDtype as "float32", empty as Float32Array, [
+      1,
+      io.kvHeads,
+      0,
+      io.headDim,
+    ]);
+    this.fetches = [io.logits, ...io.layers.flatMap((layer) => [layer.presentKey, layer.presentValue])];
+    if (io.logitsToKeep) {
+      const spec = session.inputMetadata.find((meta) => meta.name === io.logitsToKeep);
+      const rank = spec?.isTensor ? spec.shape.length : 0;
+      this.keepLast = new ort.Tensor("int64", BigInt64Array.of(1n), rank === 0 ? [] : [1]);
+    }
+  }
+
+  /** A cache holding nothing, for a new sequence. */
+  emptyCache(): SequenceCache {
+    const past: Record<string, ort.Tensor> = {};
+    for (const layer of this.io.layers) {
+      past[layer.pastKey] = this.emptyPast;
+      past[layer.pastValue] = this.emptyPast;
+    }
+    return { past, length: 0 };
+  }
+
+  private mask(total: number): ort.Tensor {
+    if (this.ones.length < total)
+      this.ones = new BigInt64Array(Math.max(total, 2 * this.ones.length)).fill(1n);
+    return new ort.Tensor("int64", this.ones.subarray(0, total), [1, total]);
+  }
+
+  /** Feed `ids` after what `cache` holds; the cache moves on and the last position's logits come back. */
+  async forward(cache: SequenceCache, ids: readonly number[]): Promise<LogitsRow> {
+    const io = this.io;
+    const count = ids.length;
+    const total = cache.length + count;
+    const feeds: Record<string, ort.Tensor> = {
+      [io.inputIds]: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [1, count]),
+      ...cache.past,
+    };
+    if (io.attentionMask) feeds[io.attentionMask] = this.mask(total);
+    if (io.positionIds) {
+      const positions = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) positions[i] = BigInt(cache.length + i);
+      feeds[io.positionIds] = new ort.Tensor("int64", positions, [1, count]);
+    }
+    if (io.useCacheBranch) feeds[io.useCacheBranch] = new ort.Tensor("bool", [cache.length > 0], [1]);
+    if (this.keepLast && io.logitsToKeep) feeds[io.logitsToKeep] = this.keepLast;
+    let outputs: ort.InferenceSession.ReturnType;
+    this.runGuard?.arm();
+    try {
+      outputs = await this.session.run(feeds, this.fetches);
+    } catch (error) {
+      throw new RuntimeFailure(`Generation step failed: ${errorMessage(error).split("\n")[0]}`, {
+        hint: "Check that the ONNX file is a decoder with its KV cache (`gpux inspect`); run with --verbose for details.",
+        cause: error,
+      });
+    } finally {
+      this.runGuard?.disarm();
+    }
+    for (const layer of io.layers) {
+      cache.past[layer.pastKey] = outputs[layer.presentKey] as ort.Tensor;
+      cache.past[layer.pastValue] = outputs[layer.presentValue] as ort.Tensor;
+    }
+    cache.length = total;
+    const logits = outputs[io.logits] as ort.Tensor;
+    const vocab = logits.dims[logits.dims.length - 1] as number;
+    const positions = logits.size / vocab;
+    return { data: logits.data as Float32Array | Uint16Array, offset: (positions - 1) * vocab, vocab };
+  }
+}
