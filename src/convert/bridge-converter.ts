@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
+import { defaults } from "../config/settings.js";
 import { RuntimeFailure } from "../util/errors.js";
 import { conversionKey, readCachedConversion, writeConversionRecord } from "./conversion-cache.js";
 import type {
@@ -15,7 +16,7 @@ import { type DetectedTask, defaultOpset, detectTask, readTransformersConfig } f
 import { runBridge } from "./python-bridge.js";
 
 /** Default largest accepted difference between ONNX and the source framework. */
-export const defaultAtol = 1e-4;
+export const defaultAtol = defaults.convert.atol;
 
 export interface BridgeConverterSpec {
   name: string;

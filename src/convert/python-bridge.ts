@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { envSettings } from "../config/settings.js";
 import { errorMessage, type GpuxError, RuntimeFailure, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
 import type { ProgressSink } from "../util/progress.js";
@@ -11,7 +12,7 @@ export const bridgeDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..
 
 /** The Python the bridge runs with: GPUX_PYTHON, else python3. */
 export function pythonCommand(): string {
-  return process.env.GPUX_PYTHON || "python3";
+  return envSettings.python();
 }
 
 /** The exact command that installs packages into the Python gpux uses. */
@@ -62,7 +63,7 @@ function toGpuxError(event: BridgeErrorEvent): GpuxError {
 function pythonMissing(error: unknown): UserError {
   const python = pythonCommand();
   return new UserError(`Python was not found: '${python}' could not be started (${errorMessage(error)}).`, {
-    hint: process.env.GPUX_PYTHON
+    hint: envSettings.pythonChosen()
       ? "Point GPUX_PYTHON at a Python 3 interpreter, or unset it to use python3."
       : `Install Python 3, then: ${pipCommand(["torch", "transformers", "onnx", "onnxruntime"])}`,
   });

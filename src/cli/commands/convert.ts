@@ -79,7 +79,9 @@ async function convert(source: string, options: ConvertCommandOptions): Promise<
     result = await selectConverter(snapshot).convert(snapshot, outDir, settings);
   } else {
     if (options.output) {
-      throw new UserError("--output applies to checkpoint folders; a pulled model converts into the store.");
+      throw new UserError("--output applies to checkpoint folders; a pulled model converts into the store.", {
+        hint: `Leave out --output; \`gpux inspect ${source}\` shows where the converted model is.`,
+      });
     }
     result = await convertPulled(source, settings);
   }

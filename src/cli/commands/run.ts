@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { resolveModelRef } from "../../app/resolve.js";
+import { defaults } from "../../config/settings.js";
 import type { BenchmarkResult, DurationStats } from "../../engine/benchmark.js";
 import { benchmarkModel } from "../../engine/benchmark.js";
 import { Model } from "../../engine/model.js";
@@ -8,6 +9,7 @@ import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { log } from "../../util/log.js";
 import { formatTable } from "../format-table.js";
 import { type InferenceWatchdog, startInferenceWatchdog } from "../inference-watchdog.js";
+import { numberOption } from "../number-option.js";
 import { readRequest } from "../read-request.js";
 import { runAction } from "../run-action.js";
 
@@ -20,28 +22,10 @@ interface RunOptions {
   config?: string;
   provider?: string;
   benchmark?: boolean;
-  runs: string;
-  warmup: string;
-  timeout?: string;
+  runs?: number;
+  warmup?: number;
+  timeout?: number;
   json?: boolean;
-}
-
-function integerFlag(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UserError(`${flag} must be an integer ≥ ${min}, got '${value}'.`);
-  }
-  return n;
-}
-
-function secondsFlag(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new UserError(`--timeout must be a number of seconds ≥ 0, got '${value}'.`, {
-      hint: "Use 0 to run without a time limit.",
-    });
-  }
-  return n;
 }
 
 const fmt = (ms: number) => ms.toFixed(3);
@@ -64,9 +48,12 @@ function printBenchmark(result: BenchmarkResult): void {
 }
 
 async function run(ref: string | undefined, options: RunOptions): Promise<void> {
-  const runs = integerFlag(options.runs, "--runs", 1);
-  const warmup = integerFlag(options.warmup, "--warmup", 0);
-  const timeoutFlag = options.timeout === undefined ? undefined : secondsFlag(options.timeout);
+  if (!options.benchmark && (options.runs !== undefined || options.warmup !== undefined)) {
+    throw new UserError("--runs and --warmup apply to --benchmark only.", {
+      hint: "Add --benchmark to time the model, or leave out --runs and --warmup.",
+    });
+  }
+  const { runs = defaults.run.runs, warmup = defaults.run.warmup, timeout: timeoutFlag } = options;
   const request = await readRequest(options);
   const loaded = await resolveModelRef(ref, { configPath: options.config });
   for (const warning of loaded.warnings) log.warn(warning);
@@ -122,9 +109,21 @@ export function registerRunCommand(program: Command): void {
     .option("-c, --config <path>", "gpux.yml to use")
     .option("-p, --provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")
     .option("--benchmark", "time the model instead of printing one result")
-    .option("--runs <n>", "timed runs with --benchmark", "100")
-    .option("--warmup <n>", "untimed warm-up runs with --benchmark", "10")
-    .option("--timeout <seconds>", "limit per inference (default: gpux.yml runtime.timeout, 30); 0 = none")
+    .addOption(
+      numberOption("--runs <n>", `timed runs with --benchmark (default ${defaults.run.runs})`, { min: 1 }),
+    )
+    .addOption(
+      numberOption("--warmup <n>", `untimed warm-up runs with --benchmark (default ${defaults.run.warmup})`, {
+        min: 0,
+      }),
+    )
+    .addOption(
+      numberOption(
+        "--timeout <seconds>",
+        `limit per inference (default: gpux.yml runtime.timeout, ${defaults.runtime.timeoutSeconds}); 0 = none`,
+        { min: 0, integer: false, hint: "Give --timeout a number of seconds; 0 runs without a time limit." },
+      ),
+    )
     .option("--json", "machine-readable output (see docs/reference/cli.md)")
     .action(runAction(run));
 }

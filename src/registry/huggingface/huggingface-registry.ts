@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { envSettings } from "../../config/settings.js";
 import { downloadBlob, verifyFile } from "../../net/download-blob.js";
 import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
@@ -62,7 +63,7 @@ export class HuggingFaceRegistry implements Registry {
     this.settings = hubSettings(options);
     this.cache = new HubCache(this.settings.cacheDir);
     this.api = new HubApi(this.settings);
-    this.concurrency = options.concurrency ?? Number(process.env.GPUX_PULL_CONCURRENCY ?? 4);
+    this.concurrency = options.concurrency ?? envSettings.pullConcurrency();
   }
 
   get source(): string {
