@@ -33,6 +33,15 @@ function describeDiffs(figures: ValidationFigures): string {
     .join(", ");
 }
 
+/** The bridge writes snake_case (as every gpux JSON does); the report keeps its TypeScript names. */
+function figuresFromBridge(raw: unknown): ValidationFigures | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  const { max_abs_diff, ...rest } = raw as Omit<ValidationFigures, "maxAbsDiff"> & {
+    max_abs_diff: ValidationFigures["maxAbsDiff"];
+  };
+  return { ...rest, maxAbsDiff: max_abs_diff };
+}
+
 function checkValidation(figures: ValidationFigures | undefined, what: string): ValidationFigures {
   if (!figures) throw new RuntimeFailure(`The bridge returned no validation figures for the ${what}.`);
   if (!figures.passed) {
@@ -98,10 +107,10 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
           },
           options.progress,
         );
-        const validation = checkValidation(result.validation as ValidationFigures, "exported ONNX model");
+        const validation = checkValidation(figuresFromBridge(result.validation), "exported ONNX model");
         const optimized = typeof result.optimized === "string" ? result.optimized : undefined;
         const optimizedValidation = optimized
-          ? checkValidation(result.optimizedValidation as ValidationFigures, "optimised ONNX model")
+          ? checkValidation(figuresFromBridge(result.optimized_validation), "optimised ONNX model")
           : undefined;
         // every file the bridge wrote (models and their external weights); the TensorFlow path lists none
         const files = Array.isArray(result.files)

@@ -15,6 +15,7 @@ import { NotFoundError, UserError } from "../../util/errors.js";
 import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { progressLines } from "../progress-lines.js";
 import { runAction } from "../run-action.js";
+import { snakeCaseKeys } from "../snake-case-keys.js";
 
 interface ConvertCommandOptions extends ConvertFlags {
   output?: string;
@@ -86,7 +87,9 @@ async function convert(source: string, options: ConvertCommandOptions): Promise<
     result = await convertPulled(source, settings);
   }
   if (options.json)
-    process.stdout.write(`${JSON.stringify({ onnx: result.onnxPath, report: result.report })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ onnx: result.onnxPath, report: snakeCaseKeys(result.report, ["max_abs_diff", "tools"]) })}\n`,
+    );
   else printReport(source, result.onnxPath, result.report);
 }
 
