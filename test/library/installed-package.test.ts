@@ -84,10 +84,9 @@ test("the packed package installs by name into a scratch project and runs a mode
   const dir = tempDir("gpux-scratch-");
   const packed = await runProcess("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir]);
   assert.equal(packed.code, 0, packed.stderr);
-  const [{ filename, files }] = JSON.parse(packed.stdout) as Array<{
-    filename: string;
-    files: Array<{ path: string }>;
-  }>;
+  const [tarball] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  assert.ok(tarball, packed.stdout);
+  const { filename, files } = tarball;
   const paths = files.map((f) => f.path);
   for (const needed of [
     "dist/index.js",
