@@ -11,7 +11,18 @@ import { onnxRepo } from "../helpers/fake-hub-repos.js";
 import { addOneSpec, call, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
-const hub = await startFakeHub({ repos: [onnxRepo("org/Name")] });
+const hub = await startFakeHub({
+  repos: [
+    onnxRepo("org/Name"),
+    {
+      id: "org/Checkpoint",
+      files: {
+        "config.json": JSON.stringify({ model_type: "bert", architectures: ["BertModel"] }),
+        "model.safetensors": new Uint8Array(64),
+      },
+    },
+  ],
+});
 after(() => hub.close());
 
 function hubEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -97,7 +108,7 @@ test("GPUX_PULL_CONCURRENCY that is not a whole number ≥ 1 is refused before a
     });
     assert.equal(pulled.code, 1, pulled.stderr);
     assertErrorWithHint(
-      pulled.stderr.replace(/^resolving.*\n/gm, ""),
+      pulled.stderr.replace(/^(?!error: |hint: ).*\n/gm, ""),
       new RegExp(`GPUX_PULL_CONCURRENCY must be a whole number ≥ 1, got '${value.replace(".", "\\.")}'`),
       /Unset GPUX_PULL_CONCURRENCY for the default \(4\)/,
     );
@@ -219,4 +230,20 @@ test("--help shows the defaults the code applies", async () => {
     run.stdout,
     new RegExp(`--runs <n> +timed runs with --benchmark \\(default ${defaults.run.runs}\\)`),
   );
+});
+
+test("--variant on a repo with no ONNX files is refused, not ignored (issue 15)", async () => {
+  const home = tempDir();
+  const refused = await runCli(["pull", "org/Checkpoint", "--variant", "fp16", "--dry-run"], {
+    env: hubEnv(home),
+  });
+  assert.equal(refused.code, 1, refused.stderr);
+  assertErrorWithHint(
+    refused.stderr.replace(/^(?!error: |hint: ).*\n/gm, ""),
+    /--variant fp16 picks one of a repo's ONNX files, and this repo has none/,
+    /Leave out --variant/,
+  );
+  const plain = await runCli(["pull", "org/Checkpoint", "--dry-run"], { env: hubEnv(home) });
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /model\.safetensors/);
 });
