@@ -13,7 +13,6 @@ export { type RemoveModelOptions, type RemoveModelResult, removeModel } from "./
 export { type ResolveOptions, resolveModelRef } from "./app/resolve.js";
 export { type LoadedConfig, loadConfig, parseConfigText } from "./config/load-config.js";
 export type { GpuxConfig, InputConfig, OutputConfig } from "./config/schema.js";
-export { defaults } from "./config/settings.js";
 export {
   type BenchmarkOptions,
   type BenchmarkResult,
@@ -25,6 +24,7 @@ export type { RunningServer, ServeOptions } from "./server/serve-models.js";
 export { serveModels } from "./server/serve-models.js";
 export { ExitCode, GpuxError, NotFoundError, RuntimeFailure, UserError } from "./util/errors.js";
 export type { ProgressEvent, ProgressSink } from "./util/progress.js";
+export { defaults } from "./util/settings.js";
 export { gpuxVersion } from "./util/version.js";
 
 /**

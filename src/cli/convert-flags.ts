@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { defaults } from "../config/settings.js";
+import { didYouMean } from "../app/did-you-mean.js";
 import type { ConvertOptions } from "../convert/converter.js";
 import { type ExportTask, exportTasks, parseExportTask } from "../convert/detect-task.js";
-import { closestName } from "../util/did-you-mean.js";
 import { UserError } from "../util/errors.js";
+import { defaults } from "../util/settings.js";
 import { numberOption } from "./number-option.js";
 
 /** The conversion flags as commander hands them over (strings), shared by `gpux convert` and `gpux pull`. */
@@ -46,7 +46,7 @@ function parseTaskFlag(name: string): ExportTask {
   try {
     return parseExportTask(name);
   } catch (error) {
-    const guess = closestName(name, exportTasks);
+    const [guess] = didYouMean(name, exportTasks);
     if (!(error instanceof UserError) || !guess) throw error;
     throw new UserError(`${error.message} Did you mean '${guess}'?`, { hint: `Pass --task ${guess}.` });
   }

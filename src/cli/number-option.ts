@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import { type NumberRule, parseNumberSetting } from "../config/settings.js";
+import { type NumberRule, parseNumberSetting } from "../util/settings.js";
 
 export interface NumberOptionSpec extends NumberRule {
   /** The default, shown in --help as "(default: …)" and handed to the action when the flag is absent. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseDtype } from "../onnx/dtypes.js";
 import { parseProviderName } from "../runtime/provider-names.js";
-import { defaults } from "./settings.js";
+import { defaults } from "../util/settings.js";
 
 /**
  * gpux.yml, as the earlier Python gpux accepted it plus what gpux adds. Objects are strict so that

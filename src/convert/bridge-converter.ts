@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { defaults } from "../config/settings.js";
 import { RuntimeFailure } from "../util/errors.js";
+import { defaults } from "../util/settings.js";
 import { conversionKey, readCachedConversion, writeConversionRecord } from "./conversion-cache.js";
 import type {
   ConversionReport,

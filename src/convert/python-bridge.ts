@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { envSettings } from "../config/settings.js";
 import { errorMessage, type GpuxError, RuntimeFailure, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
 import type { ProgressSink } from "../util/progress.js";
+import { envSettings } from "../util/settings.js";
 
 /** The folder holding the gpux_bridge package (python/ at the package root, from src/ or dist/). */
 export const bridgeDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "python");

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { GpuxConfig } from "../config/schema.js";
-import { defaults } from "../config/settings.js";
 import { UserError } from "../util/errors.js";
+import { defaults } from "../util/settings.js";
 
 /** Per-model serving settings after flags, gpux.yml `serving:` and defaults are combined. */
 export interface ModelServingOptions {
@@ -26,7 +26,7 @@ export interface ModelServingOptions {
 /** Flags given on the command line; each overrides the same setting in gpux.yml. */
 export type ServingFlags = Partial<Omit<ModelServingOptions, "intraOpNumThreads">>;
 
-/** The defaults live with every other default (config/settings.ts). */
+/** The defaults live with every other default (util/settings.ts). */
 const servingDefaults = defaults.serve;
 
 /** Combine flags, a model's gpux.yml `serving:` (earlier names too: batch_size, max_workers, timeout in s). */

@@ -1,4 +1,4 @@
-import { envSettings } from "../config/settings.js";
+import { envSettings } from "../util/settings.js";
 import { BodyDecoder } from "./http-body-decoder.js";
 import {
   type ConnectionUser,

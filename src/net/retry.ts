@@ -1,4 +1,4 @@
-import { envSettings } from "../config/settings.js";
+import { envSettings } from "../util/settings.js";
 
 /** The longest wait a Retry-After header can impose on a pull, by default: 60 s. */
 export const defaultMaxRetryAfterMs = 60_000;

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
-import { defaults } from "../config/settings.js";
 import type { ServedModel } from "../engine/served-model.js";
+import { defaults } from "../util/settings.js";
 import { registerErrorHandlers } from "./error-handler.js";
 import { registerJsonBodyParser } from "./json-body.js";
 import { registerGpuxApiRoutes } from "./routes/gpux-api.js";

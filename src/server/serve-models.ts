@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { LoadedConfig } from "../config/load-config.js";
-import { defaults } from "../config/settings.js";
 import { ServedModel } from "../engine/served-model.js";
 import { modelServingOptions, type ServingFlags } from "../engine/serving-options.js";
 import { UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { defaults } from "../util/settings.js";
 import { type CreateServerOptions, createServer } from "./create-server.js";
 import type { ServerContext } from "./server-context.js";
 import { ServingMetrics } from "./serving-metrics.js";

@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import { resolveModelRef } from "../../app/resolve.js";
-import { defaults } from "../../config/settings.js";
 import type { BenchmarkResult, DurationStats } from "../../engine/benchmark.js";
 import { benchmarkModel } from "../../engine/benchmark.js";
 import { Model } from "../../engine/model.js";
 import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { log } from "../../util/log.js";
+import { defaults } from "../../util/settings.js";
 import { formatTable } from "../format-table.js";
 import { type InferenceWatchdog, startInferenceWatchdog } from "../inference-watchdog.js";
 import { numberOption } from "../number-option.js";

@@ -2,11 +2,11 @@ import type { Command } from "commander";
 import { resolveModelRef } from "../../app/resolve.js";
 import { resolveServeRefs } from "../../app/resolve-repository.js";
 import type { LoadedConfig } from "../../config/load-config.js";
-import { defaults, envSettings } from "../../config/settings.js";
 import type { ServingFlags } from "../../engine/serving-options.js";
 import { type ServeOptions, serveModels } from "../../server/serve-models.js";
 import { UserError } from "../../util/errors.js";
 import { log } from "../../util/log.js";
+import { defaults, envSettings } from "../../util/settings.js";
 import { numberOption } from "../number-option.js";
 import { runAction } from "../run-action.js";
 

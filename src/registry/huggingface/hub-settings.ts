@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { envSettings } from "../../config/settings.js";
+import { envSettings } from "../../util/settings.js";
 
 /** Where the Hub lives and how to talk to it, from flags first, then the variables huggingface_hub reads. */
 export interface HubSettings {

@@ -1,8 +1,8 @@
 import { rm } from "node:fs/promises";
-import { envSettings } from "../../config/settings.js";
 import { downloadBlob, verifyFile } from "../../net/download-blob.js";
 import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
+import { envSettings } from "../../util/settings.js";
 import type {
   ModelRef,
   PulledFile,

@@ -1,13 +1,13 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { UserError } from "../util/errors.js";
+import { UserError } from "./errors.js";
 
 /**
  * Every default gpux has and every environment variable it reads, written once. Flags (cli/number-option.ts),
  * help texts, gpux.yml handling and the library API read them from here; nothing below fills a default of its
  * own, so a value a user left out is `undefined` until the one place that applies the default.
  *
- * This module imports nothing but util/, so every layer may read it.
+ * It sits in util/, imports nothing else of gpux, and so every layer may read it.
  */
 export const defaults = {
   serve: {
