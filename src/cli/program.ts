@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, UserError } from "../util/errors.js";
 import { setVerbose } from "../util/log.js";
+import { envSettings } from "../util/settings.js";
 import { gpuxVersion } from "../util/version.js";
 import { reportError, setErrorFormat } from "./run-action.js";
 
@@ -32,7 +33,9 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     // commander's own errors (unknown option, missing argument) are printed by main, with a hint, as every error is
     .configureOutput({ outputError: () => {} })
     .exitOverride()
-    .hook("preAction", (command) => setVerbose(Boolean(command.optsWithGlobals().verbose)));
+    .hook("preAction", (command) =>
+      setVerbose(Boolean(command.optsWithGlobals().verbose) || envSettings.verbose()),
+    );
   const args = argv.slice(2);
   const named = args.find((arg) => !arg.startsWith("-"));
   const wanted = commands.filter((command) => command.names.includes(named ?? ""));

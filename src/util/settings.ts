@@ -120,6 +120,8 @@ export const envSettings = {
   python: (env: Env = process.env) => env.GPUX_PYTHON || defaults.python,
   /** True when GPUX_PYTHON names the interpreter (hints then speak of it, not of python3). */
   pythonChosen: (env: Env = process.env) => Boolean(env.GPUX_PYTHON),
+  /** GPUX_VERBOSE=1: debug lines and stack traces, as --verbose (worker threads see it too). */
+  verbose: (env: Env = process.env) => env.GPUX_VERBOSE === "1",
   /** GPUX_API_KEY: the key `gpux serve` requires when --api-key is not given. */
   apiKey: (env: Env = process.env) => env.GPUX_API_KEY,
   /** GPUX_PULL_CONCURRENCY: files a pull downloads at once (≥ 1). */
