@@ -2,10 +2,12 @@
 # The CUDA variant is described in docs/guides/deployment.md (same steps on an nvidia/cuda base).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts ./scripts
-# `prepare` builds dist/; onnxruntime-node's CPU build ships in the package (.npmrc skips its CUDA download).
+# `prepare` builds dist/; onnxruntime-node's CPU build ships in the package, so its install script (which npm 10,
+# the one in this image, runs) is told to skip the CUDA download.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

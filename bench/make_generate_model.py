@@ -63,7 +63,7 @@ def main():
     eos = GENERATION["eos_token_id"]
     validation = validate_causal_lm(wrapper, onnx_path, 1e-4, eos)
     print(f"validation ({time.monotonic() - started:.1f} s): passed {validation['passed']}, max abs diff "
-          f"{validation['maxAbsDiff']}, greedy identical {validation['greedy']['identical']}", flush=True)
+          f"{validation['max_abs_diff']}, greedy identical {validation['greedy']['identical']}", flush=True)
     # the bench's shape: 128 prompt tokens, 64 new ones; say whether greedy decoding meets an EOS on the way
     prompt = torch.randint(0, 151643, (128,), generator=torch.Generator().manual_seed(1)).tolist()
     tokens, _ = onnx_greedy(open_session(onnx_path), model.config, prompt, 64, eos)

@@ -119,12 +119,12 @@ def validate_causal_lm(wrapper, onnx_path, atol, eos_ids=(), seed=7):
         prompt = torch.randint(0, vocab, (length,), generator=generator).tolist()
         expected = torch_generate(wrapper.model, prompt, GREEDY_STEPS, eos_ids)
         actual, margin = onnx_greedy(session, config, prompt, GREEDY_STEPS, eos_ids)
-        runs.append({"promptLength": length, "torch": expected, "onnx": actual, "minTop2Gap": margin})
+        runs.append({"prompt_length": length, "torch": expected, "onnx": actual, "min_top2_gap": margin})
     identical = all(r["torch"] == r["onnx"] for r in runs)
     logits_ok = all(not math.isnan(d) and d <= atol for d in worst.values())
     return {
         "atol": atol,
-        "maxAbsDiff": worst,
+        "max_abs_diff": worst,
         "cases": cases,
         "greedy": {"steps": GREEDY_STEPS, "identical": identical, "runs": runs},
         "passed": logits_ok and identical,

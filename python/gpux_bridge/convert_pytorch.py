@@ -53,6 +53,6 @@ def convert_pytorch(request):
         result["optimized"] = "model.optimized.onnx"
         result["files"] += [name for name in ("model.optimized.onnx", "model.optimized.onnx_data")
                             if os.path.exists(os.path.join(out_dir, name))]
-        result["optimizedValidation"] = validate_torch(
+        result["optimized_validation"] = validate_torch(
             wrapper, optimized, task, atol, make_inputs, label="optimised")
     emit("result", **result)

@@ -92,6 +92,6 @@ def convert_tensorflow(request):
         opset=opset,
         inputs=[s.name for s in specs],
         outputs=output_names,
-        validation={"atol": atol, "maxAbsDiff": worst, "cases": [str(b) for b in CASES], "passed": passed},
+        validation={"atol": atol, "max_abs_diff": worst, "cases": [str(b) for b in CASES], "passed": passed},
         tools=tool_versions("tensorflow"),
     )

@@ -2,8 +2,10 @@
 
 import importlib.metadata
 import importlib.util
+import os
 import platform
 import sys
+import sysconfig
 
 from .protocol import BridgeError
 
@@ -33,6 +35,13 @@ def _version(pip_name):
     return None
 
 
+def externally_managed():
+    """True for a distribution's Python that refuses `pip install` outside a virtual environment (PEP 668)."""
+    in_venv = sys.prefix != sys.base_prefix
+    marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
+    return not in_venv and os.path.exists(marker)
+
+
 def check(converter):
     """{'available': {pip: version}, 'missing': [pip]} without importing the heavy packages."""
     available, missing = {}, []
@@ -53,6 +62,7 @@ def require(converter):
             f"The {converter} converter needs Python packages that are not installed: {', '.join(missing)}.",
             packages=missing,
             converter=converter,
+            externally_managed=externally_managed(),
         )
 
 
@@ -61,6 +71,7 @@ def doctor():
     return {
         "python": sys.executable,
         "python_version": platform.python_version(),
+        "externally_managed": externally_managed(),
         "converters": {name: check(name) for name in NEEDS},
     }
 

@@ -40,7 +40,7 @@ def validate_torch(wrapper, onnx_path, task, atol, make_inputs, label="export"):
             diff = _max_abs_diff(e, a)
             worst[name] = diff if math.isnan(diff) or diff > worst[name] else worst[name]
     passed = all(not math.isnan(d) and d <= atol for d in worst.values())
-    return {"atol": atol, "maxAbsDiff": worst, "cases": described, "passed": passed}
+    return {"atol": atol, "max_abs_diff": worst, "cases": described, "passed": passed}
 
 
 def optimize(onnx_path, out_path):

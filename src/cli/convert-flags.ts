@@ -1,13 +1,17 @@
 import type { Command } from "commander";
+import { didYouMean } from "../app/did-you-mean.js";
 import type { ConvertOptions } from "../convert/converter.js";
-import { parseExportTask } from "../convert/detect-task.js";
+import { type ExportTask, parseExportTask } from "../convert/detect-task.js";
+import { exportTaskNames } from "../tasks.js";
 import { UserError } from "../util/errors.js";
+import { defaults } from "../util/settings.js";
+import { numberOption } from "./number-option.js";
 
 /** The conversion flags as commander hands them over (strings), shared by `gpux convert` and `gpux pull`. */
 export interface ConvertFlags {
   task?: string;
-  opset?: string;
-  atol?: string;
+  opset?: number;
+  atol?: number;
   optimize?: boolean;
 }
 
@@ -18,29 +22,35 @@ export function addConvertFlags(command: Command, prefix = ""): Command {
       "--task <task>",
       `${prefix}task head to export (default: pipeline_tag, then config.json architectures)`,
     )
-    .option("--opset <n>", `${prefix}ONNX opset (default: chosen per model family)`)
-    .option("--atol <x>", `${prefix}largest accepted difference from the source framework (default: 1e-4)`)
+    .addOption(
+      numberOption("--opset <n>", `${prefix}ONNX opset (default: chosen per model family)`, {
+        min: 1,
+        hint: "Pass an ONNX opset such as 17, or leave it out to use the one chosen for the model family.",
+      }),
+    )
+    .addOption(
+      numberOption(
+        "--atol <x>",
+        `${prefix}largest accepted difference from the source framework (default: ${defaults.convert.atol})`,
+        {
+          min: 0,
+          integer: false,
+          hint: `Pass a tolerance such as ${defaults.convert.atol} (the default), or leave it out.`,
+        },
+      ),
+    )
     .option("--optimize", `${prefix}also save ONNX Runtime's optimised graph (validated again)`);
 }
 
-function parseOpset(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UserError(`--opset must be a positive integer, got '${value}'.`, {
-      hint: "Pass an ONNX opset such as 17, or leave it out to use the one chosen for the model family.",
-    });
+/** --task as the export task it names, with the nearest task name offered when it names none. */
+function parseTaskFlag(name: string): ExportTask {
+  try {
+    return parseExportTask(name);
+  } catch (error) {
+    const [guess] = didYouMean(name, exportTaskNames);
+    if (!(error instanceof UserError) || !guess) throw error;
+    throw new UserError(`${error.message} Did you mean '${guess}'?`, { hint: `Pass --task ${guess}.` });
   }
-  return n;
-}
-
-function parseAtol(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new UserError(`--atol must be a non-negative number, got '${value}'.`, {
-      hint: "Pass a tolerance such as 1e-4 (the default), or leave it out.",
-    });
-  }
-  return n;
 }
 
 /**
@@ -49,9 +59,9 @@ function parseAtol(value: string): number {
  */
 export function parseConvertFlags(flags: ConvertFlags): Omit<ConvertOptions, "progress" | "variant"> {
   return {
-    task: flags.task === undefined ? undefined : parseExportTask(flags.task),
-    opset: flags.opset === undefined ? undefined : parseOpset(flags.opset),
-    atol: flags.atol === undefined ? undefined : parseAtol(flags.atol),
+    task: flags.task === undefined ? undefined : parseTaskFlag(flags.task),
+    opset: flags.opset,
+    atol: flags.atol,
     optimize: flags.optimize,
   };
 }

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
-import { ExitCode } from "../util/errors.js";
+import { ExitCode, UserError } from "../util/errors.js";
 import { setVerbose } from "../util/log.js";
+import { envSettings } from "../util/settings.js";
 import { gpuxVersion } from "../util/version.js";
+import { reportError, setErrorFormat } from "./run-action.js";
 
 type Register = (program: Command) => void;
 
@@ -29,8 +31,12 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
     .version(gpuxVersion, "-V, --version")
     .option("-v, --verbose", "show debug output and stack traces")
     .showSuggestionAfterError()
+    // commander's own errors (unknown option, missing argument) are printed by main, with a hint, as every error is
+    .configureOutput({ outputError: () => {} })
     .exitOverride()
-    .hook("preAction", (command) => setVerbose(Boolean(command.optsWithGlobals().verbose)));
+    .hook("preAction", (command) =>
+      setVerbose(Boolean(command.optsWithGlobals().verbose) || envSettings.verbose()),
+    );
   const args = argv.slice(2);
   const named = args.find((arg) => !arg.startsWith("-"));
   const wanted = commands.filter((command) => command.names.includes(named ?? ""));
@@ -42,17 +48,36 @@ export async function createProgram(argv: readonly string[] = []): Promise<Comma
   return program;
 }
 
-/** Parse argv and run; resolves to the process exit code. */
+/** The advice for a mistake commander found in the command line (its codes are documented by commander). */
+function commandLineHint(error: CommanderError, command: string | undefined): string {
+  const help = command ? `gpux ${command} --help` : "gpux --help";
+  if (error.code === "commander.unknownCommand") return "Run `gpux --help` to see the commands.";
+  if (error.code === "commander.missingArgument")
+    return `Give the missing argument; \`${help}\` shows what it takes.`;
+  return `Run \`${help}\` to see its arguments and options.`;
+}
+
+/** Parse argv and run; resolves to the process exit code. Every error is reported here or by runAction. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = await createProgram(argv);
+  const args = argv.slice(2);
+  const beforeDashes = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  const command = beforeDashes.find((arg) => !arg.startsWith("-"));
+  setErrorFormat({
+    json: beforeDashes.includes("--json") || beforeDashes.includes("--json-output"),
+    event: command === "pull",
+  });
   try {
+    const program = await createProgram(argv);
     await program.parseAsync(argv as string[]);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // help and version are not errors; bad flags and unknown commands are user errors (exit 1)
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.userError;
+      // help and version are not errors (`gpux` alone prints help and exits 1); bad flags are user errors (exit 1)
+      if (error.exitCode === 0) return ExitCode.ok;
+      if (error.code === "commander.help") return ExitCode.userError;
+      const message = error.message.replace(/^error: /, "");
+      return reportError(new UserError(message, { hint: commandLineHint(error, command), cause: error }));
     }
-    throw error;
+    return reportError(error);
   }
   return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
 }

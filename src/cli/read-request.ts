@@ -32,7 +32,9 @@ export async function readRequest(options: {
 }): Promise<unknown> {
   const given = (["input", "file", "text", "image"] as const).filter((key) => options[key] !== undefined);
   if (given.length > 1) {
-    throw new UserError(`Use one of ${given.map((key) => `--${key}`).join(", ")}, not several.`);
+    throw new UserError(`Use one of ${given.map((key) => `--${key}`).join(", ")}, not several.`, {
+      hint: "Give the request one way: a shortcut such as --text, or the whole JSON with --input or --file.",
+    });
   }
   if (options.text !== undefined) return { text: options.text };
   if (options.image !== undefined) return { image: options.image };

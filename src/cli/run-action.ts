@@ -1,18 +1,46 @@
 import { ExitCode, errorMessage, GpuxError } from "../util/errors.js";
 import { isVerbose } from "../util/log.js";
 
+/** How errors are shown: text on stderr, or (with --json) one JSON object on stdout. */
+let errorFormat: { json: boolean; event: boolean } = { json: false, event: false };
+
+/**
+ * Set once per command line, before any flag is read: with --json, errors are JSON on stdout as
+ * `{"error": {"message", "hint", "exit_code"}}`; `event` adds `"event": "error"` for commands whose --json
+ * output is a stream of events (pull), so the error is the stream's last event.
+ */
+export function setErrorFormat(format: { json: boolean; event?: boolean }): void {
+  errorFormat = { json: format.json, event: format.event ?? false };
+}
+
+/** Every error as message, hint and exit code; anything that is not a GpuxError is a bug in gpux. */
+function describeError(error: unknown): { message: string; hint: string; exitCode: number } {
+  if (error instanceof GpuxError) {
+    return {
+      message: error.message,
+      hint: error.hint ?? "Run again with --verbose for details.",
+      exitCode: error.exitCode,
+    };
+  }
+  return {
+    message: `unexpected failure: ${errorMessage(error)}`,
+    hint: "this is a bug in gpux; run again with --verbose and report the output.",
+    exitCode: ExitCode.runtimeFailure,
+  };
+}
+
 /** Print an error the way every command does: message, one line of advice, stack only with --verbose. */
 export function reportError(error: unknown): number {
-  if (error instanceof GpuxError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-    if (isVerbose() && error.cause instanceof Error) process.stderr.write(`${error.cause.stack}\n`);
-    return error.exitCode;
+  const { message, hint, exitCode } = describeError(error);
+  if (errorFormat.json) {
+    const body = { error: { message, hint, exit_code: exitCode } };
+    process.stdout.write(`${JSON.stringify(errorFormat.event ? { event: "error", ...body } : body)}\n`);
+  } else {
+    process.stderr.write(`error: ${message}\nhint: ${hint}\n`);
   }
-  process.stderr.write(`error: unexpected failure: ${errorMessage(error)}\n`);
-  process.stderr.write("hint: this is a bug in gpux; run again with --verbose and report the output.\n");
-  if (isVerbose() && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  return ExitCode.runtimeFailure;
+  const stack = error instanceof GpuxError ? error.cause : error;
+  if (isVerbose() && stack instanceof Error) process.stderr.write(`${stack.stack}\n`);
+  return exitCode;
 }
 
 /** Wrap a command action so that errors become messages and documented exit codes. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseDtype } from "../onnx/dtypes.js";
 import { parseProviderName } from "../runtime/provider-names.js";
 import { taskNames as tableTaskNames } from "../tasks.js";
+import { defaults } from "../util/settings.js";
 import { generationSettingsSchema } from "./generation-settings.js";
 
 /**
@@ -99,7 +100,7 @@ export const taskNames = [...tableTaskNames, "raw"] as const;
 
 export const configSchema = z.strictObject({
   name: z.string().min(1),
-  version: z.string().default("1.0.0"),
+  version: z.string().default(defaults.model.version),
   description: z.string().optional(),
   /** What the model does; picks the pipeline. Absent: raw tensors in, raw tensors out. */
   task: z.enum(taskNames).optional(),
@@ -119,16 +120,21 @@ export const configSchema = z.strictObject({
           backend: backend.default("auto"),
         })
         .optional(),
-      timeout: z.number().positive().default(30),
-      batch_size: z.number().int().positive().default(1),
+      timeout: z.number().positive().default(defaults.runtime.timeoutSeconds),
+      batch_size: z.number().int().positive().default(defaults.runtime.batchSize),
       enable_profiling: z.boolean().default(false),
       threads: z.number().int().positive().optional(),
     })
-    .default({ timeout: 30, batch_size: 1, enable_profiling: false }),
+    .default({
+      timeout: defaults.runtime.timeoutSeconds,
+      batch_size: defaults.runtime.batchSize,
+      enable_profiling: false,
+    }),
   serving: z
     .strictObject({
-      port: z.number().int().min(0).max(65535).default(8080),
-      host: z.string().default("127.0.0.1"),
+      // no defaults here: a model that leaves these out must not outvote one that sets them (serve applies them)
+      port: z.number().int().min(0).max(65535).optional(),
+      host: z.string().optional(),
       batch_size: z.number().int().positive().optional(),
       max_batch_size: z.number().int().positive().optional(),
       max_queue_delay_ms: z.number().nonnegative().optional(),

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { RuntimeFailure } from "../util/errors.js";
+import { defaults } from "../util/settings.js";
 import { conversionKey, readCachedConversion, writeConversionRecord } from "./conversion-cache.js";
 import type {
   ConversionReport,
@@ -15,7 +16,7 @@ import { type DetectedTask, defaultOpset, detectTask, readTransformersConfig } f
 import { runBridge } from "./python-bridge.js";
 
 /** Default largest accepted difference between ONNX and the source framework. */
-export const defaultAtol = 1e-4;
+export const defaultAtol = defaults.convert.atol;
 
 export interface BridgeConverterSpec {
   name: string;
@@ -48,6 +49,28 @@ function describeFailures(figures: ValidationFigures): string {
     );
   }
   return failures.join("; ") || "the bridge reported a failed check";
+}
+
+/** The bridge writes snake_case (as every gpux JSON does); the report keeps its TypeScript names. */
+function figuresFromBridge(raw: unknown): ValidationFigures | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  type BridgeRun = { prompt_length: number; torch: number[]; onnx: number[]; min_top2_gap: number };
+  const { max_abs_diff, greedy, ...rest } = raw as Omit<ValidationFigures, "maxAbsDiff" | "greedy"> & {
+    max_abs_diff: ValidationFigures["maxAbsDiff"];
+    greedy?: { steps: number; identical: boolean; runs: BridgeRun[] };
+  };
+  const figures: ValidationFigures = { ...rest, maxAbsDiff: max_abs_diff };
+  if (greedy) {
+    figures.greedy = {
+      ...greedy,
+      runs: greedy.runs.map(({ prompt_length, min_top2_gap, ...run }) => ({
+        ...run,
+        promptLength: prompt_length,
+        minTop2Gap: min_top2_gap,
+      })),
+    };
+  }
+  return figures;
 }
 
 function checkValidation(figures: ValidationFigures | undefined, what: string): ValidationFigures {
@@ -116,10 +139,10 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
           },
           options.progress,
         );
-        const validation = checkValidation(result.validation as ValidationFigures, "exported ONNX model");
+        const validation = checkValidation(figuresFromBridge(result.validation), "exported ONNX model");
         const optimized = typeof result.optimized === "string" ? result.optimized : undefined;
         const optimizedValidation = optimized
-          ? checkValidation(result.optimizedValidation as ValidationFigures, "optimised ONNX model")
+          ? checkValidation(figuresFromBridge(result.optimized_validation), "optimised ONNX model")
           : undefined;
         // every file the bridge wrote (models and their external weights); the TensorFlow path lists none
         const files = Array.isArray(result.files)

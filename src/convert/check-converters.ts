@@ -25,6 +25,8 @@ export interface ConverterHealth {
 interface DoctorAnswer {
   python: string;
   python_version: string;
+  /** PEP 668: pip refuses system-wide installs into this interpreter. */
+  externally_managed?: boolean;
   converters: Record<string, { available: Record<string, string>; missing: string[] }>;
 }
 
@@ -68,7 +70,7 @@ export async function checkConverters(): Promise<ConverterHealth> {
     usable: status.missing.length === 0,
     missing: status.missing,
     versions: status.available,
-    ...(status.missing.length > 0 ? { fix: pipCommand(status.missing) } : {}),
+    ...(status.missing.length > 0 ? { fix: pipCommand(status.missing, answer.externally_managed) } : {}),
     note: notes[name],
   }));
   return {

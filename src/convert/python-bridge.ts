@@ -5,18 +5,28 @@ import { fileURLToPath } from "node:url";
 import { errorMessage, type GpuxError, RuntimeFailure, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
 import type { ProgressSink } from "../util/progress.js";
+import { envSettings } from "../util/settings.js";
 
 /** The folder holding the gpux_bridge package (python/ at the package root, from src/ or dist/). */
 export const bridgeDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "python");
 
 /** The Python the bridge runs with: GPUX_PYTHON, else python3. */
 export function pythonCommand(): string {
-  return process.env.GPUX_PYTHON || "python3";
+  return envSettings.python();
 }
 
-/** The exact command that installs packages into the Python gpux uses. */
-export function pipCommand(packages: readonly string[]): string {
-  return `${pythonCommand()} -m pip install ${packages.join(" ")}`;
+/**
+ * The exact command that installs packages into the Python gpux uses. A distribution's Python that refuses
+ * system-wide installs (PEP 668, `externallyManaged`) gets a virtual environment in gpux's home instead, and
+ * GPUX_PYTHON pointed at it.
+ */
+export function pipCommand(packages: readonly string[], externallyManaged = false): string {
+  if (!externallyManaged) return `${pythonCommand()} -m pip install ${packages.join(" ")}`;
+  const venv = join(envSettings.gpuxHome(), "venv");
+  return (
+    `${pythonCommand()} -m venv ${venv} && ${venv}/bin/python -m pip install ${packages.join(" ")} && ` +
+    `export GPUX_PYTHON=${venv}/bin/python`
+  );
 }
 
 /** An error line from the bridge: kind says whose fault it is. */
@@ -26,6 +36,8 @@ interface BridgeErrorEvent {
   message: string;
   hint?: string | null;
   packages?: string[];
+  /** The interpreter refuses system-wide pip installs (PEP 668). */
+  externally_managed?: boolean;
 }
 
 type BridgeEvent =
@@ -38,8 +50,9 @@ export class MissingPythonPackageError extends UserError {
   constructor(
     message: string,
     readonly packages: readonly string[],
+    externallyManaged = false,
   ) {
-    super(message, { hint: `Install with: ${pipCommand(packages)}` });
+    super(message, { hint: `Install with: ${pipCommand(packages, externallyManaged)}` });
   }
 }
 
@@ -47,7 +60,7 @@ function toGpuxError(event: BridgeErrorEvent): GpuxError {
   const hint = event.hint ?? undefined;
   switch (event.kind) {
     case "missing_packages":
-      return new MissingPythonPackageError(event.message, event.packages ?? []);
+      return new MissingPythonPackageError(event.message, event.packages ?? [], event.externally_managed);
     case "bad_checkpoint":
     case "unsupported":
     case "bad_request":
@@ -62,7 +75,7 @@ function toGpuxError(event: BridgeErrorEvent): GpuxError {
 function pythonMissing(error: unknown): UserError {
   const python = pythonCommand();
   return new UserError(`Python was not found: '${python}' could not be started (${errorMessage(error)}).`, {
-    hint: process.env.GPUX_PYTHON
+    hint: envSettings.pythonChosen()
       ? "Point GPUX_PYTHON at a Python 3 interpreter, or unset it to use python3."
       : `Install Python 3, then: ${pipCommand(["torch", "transformers", "onnx", "onnxruntime"])}`,
   });

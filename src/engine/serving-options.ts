@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { GpuxConfig } from "../config/schema.js";
 import { UserError } from "../util/errors.js";
+import { defaults } from "../util/settings.js";
 
 /** Per-model serving settings after flags, gpux.yml `serving:` and defaults are combined. */
 export interface ModelServingOptions {
@@ -25,14 +26,8 @@ export interface ModelServingOptions {
 /** Flags given on the command line; each overrides the same setting in gpux.yml. */
 export type ServingFlags = Partial<Omit<ModelServingOptions, "intraOpNumThreads">>;
 
-export const servingDefaults = {
-  workers: 1,
-  maxBatchSize: 8,
-  maxQueueDelayMs: 0,
-  maxConcurrency: 256,
-  timeoutMs: 30_000,
-  workerNice: 10,
-} as const;
+/** The defaults live with every other default (util/settings.ts). */
+const servingDefaults = defaults.serve;
 
 /** Combine flags, a model's gpux.yml `serving:` (earlier names too: batch_size, max_workers, timeout in s). */
 export function modelServingOptions(config: GpuxConfig, flags: ServingFlags = {}): ModelServingOptions {

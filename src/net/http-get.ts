@@ -1,3 +1,4 @@
+import { envSettings } from "../util/settings.js";
 import { BodyDecoder } from "./http-body-decoder.js";
 import {
   type ConnectionUser,
@@ -34,12 +35,6 @@ export interface HttpAnswer {
   discard(): void;
 }
 
-/** HF_HUB_DOWNLOAD_TIMEOUT (seconds, as huggingface_hub reads it) in milliseconds; 10 s when unset or invalid. */
-function downloadIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const seconds = Number(env.HF_HUB_DOWNLOAD_TIMEOUT);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
-}
-
 /** Redirects followed before giving up (a loop, or a mirror gone wrong). */
 const maxRedirects = 5;
 
@@ -58,7 +53,11 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
     const headers: Record<string, string> = { "user-agent": "gpux", ...options.headers };
     if (options.token && current.origin === options.tokenOrigin)
       headers.authorization = `Bearer ${options.token}`;
-    const answer = await exchange(current, headers, options.idleTimeoutMs ?? downloadIdleTimeoutMs());
+    const answer = await exchange(
+      current,
+      headers,
+      options.idleTimeoutMs ?? envSettings.downloadIdleTimeoutMs(),
+    );
     const location = answer.headers.location;
     if (answer.status >= 300 && answer.status < 400 && location) {
       answer.discard();

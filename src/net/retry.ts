@@ -1,4 +1,4 @@
-import { UserError } from "../util/errors.js";
+import { envSettings } from "../util/settings.js";
 
 /** The longest wait a Retry-After header can impose on a pull, by default: 60 s. */
 export const defaultMaxRetryAfterMs = 60_000;
@@ -99,22 +99,8 @@ export async function withRetries<T>(
   }
 }
 
-function envInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-    throw new UserError(`${name} must be an integer ≥ ${min}, got '${env[name]}'.`, {
-      hint: `Unset it for the default (${fallback}).`,
-    });
-  }
-  return n;
-}
-
 /** GPUX_HUB_RETRIES: attempts per request (≥ 1). Default 4. */
-export const hubAttempts = (env: NodeJS.ProcessEnv = process.env) =>
-  envInteger(env, "GPUX_HUB_RETRIES", 4, 1);
+export const hubAttempts = envSettings.hubAttempts;
 
 /** GPUX_HUB_BACKOFF_MS: first backoff delay in ms (≥ 0). Default 300. */
-export const hubBackoffMs = (env: NodeJS.ProcessEnv = process.env) =>
-  envInteger(env, "GPUX_HUB_BACKOFF_MS", 300, 0);
+export const hubBackoffMs = envSettings.hubBackoffMs;

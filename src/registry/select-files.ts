@@ -1,6 +1,6 @@
 import picomatch from "picomatch";
 import { findOnnxFile, listOnnxVariants } from "../convert/onnx-variants.js";
-import { NotFoundError } from "../util/errors.js";
+import { NotFoundError, UserError } from "../util/errors.js";
 
 /** Small files every pull takes when the repo has them (root of the repo only). */
 export const companionFiles = [
@@ -83,6 +83,13 @@ export function selectFiles(paths: readonly string[], options: SelectFilesOption
       {
         hint: "Pass one of those with --variant.",
       },
+    );
+  }
+  // a converted checkpoint is fp32: any other variant would be silently ignored, so it is refused
+  if (!onnxFile && options.variant && variant !== "fp32" && offered.length === 0) {
+    throw new UserError(
+      `--variant ${variant} picks one of a repo's ONNX files, and this repo has none: gpux converts its checkpoint, in fp32.`,
+      { hint: "Leave out --variant (or pass --variant fp32)." },
     );
   }
   const model: Pick<FileSelection, "files" | "format"> = onnxFile

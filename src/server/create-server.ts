@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { ServedModel } from "../engine/served-model.js";
+import { defaults } from "../util/settings.js";
 import { registerErrorHandlers } from "./error-handler.js";
 import { registerJsonBodyParser } from "./json-body.js";
 import { registerGpuxApiRoutes } from "./routes/gpux-api.js";
@@ -23,13 +24,11 @@ export interface CreateServerOptions {
   bodyLimit?: number;
 }
 
-export const defaultBodyLimit = 16 * 1024 * 1024;
-
 /** The HTTP server: every route module registered in one place, errors as JSON, never a stack trace. */
 export function createServer(options: CreateServerOptions): { app: FastifyInstance; context: ServerContext } {
   const app = Fastify({
     logger: false,
-    bodyLimit: options.bodyLimit ?? defaultBodyLimit,
+    bodyLimit: options.bodyLimit ?? defaults.serve.bodyLimit,
     return503OnClosing: true,
     // The playground and probes may use keep-alive; idle sockets must not hold a shutdown open.
     forceCloseConnections: "idle",

@@ -4,6 +4,7 @@ import { ServedModel } from "../engine/served-model.js";
 import { modelServingOptions, type ServingFlags } from "../engine/serving-options.js";
 import { UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { defaults } from "../util/settings.js";
 import { type CreateServerOptions, createServer } from "./create-server.js";
 import type { ServerContext } from "./server-context.js";
 import { ServingMetrics } from "./serving-metrics.js";
@@ -49,8 +50,8 @@ export async function serveModels(
     (l) => new ServedModel(l, modelServingOptions(l.config, options), metrics.observerFor(l.config)),
   );
   const { app, context } = createServer({ ...options, models, metrics });
-  const host = options.host ?? "127.0.0.1";
-  await app.listen({ host, port: options.port ?? 8080 });
+  const host = options.host ?? defaults.serve.host;
+  await app.listen({ host, port: options.port ?? defaults.serve.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const shownHost =

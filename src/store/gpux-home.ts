@@ -1,7 +1,4 @@
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { envSettings } from "../util/settings.js";
 
 /** gpux's own folder: $GPUX_HOME, default ~/.gpux. */
-export function gpuxHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.GPUX_HOME || join(homedir(), ".gpux");
-}
+export const gpuxHome = envSettings.gpuxHome;

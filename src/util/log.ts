@@ -1,5 +1,7 @@
+import { envSettings } from "./settings.js";
+
 /** Diagnostics go to stderr so stdout stays clean for results and --json. */
-let verbose = process.env.GPUX_VERBOSE === "1";
+let verbose = envSettings.verbose();
 
 export function setVerbose(on: boolean): void {
   verbose = on;

@@ -142,9 +142,9 @@ test("a second convert with the same options reuses the first; other options con
   assert.equal(optimized.code, 0, optimized.stderr);
   const parsed = JSON.parse(optimized.stdout) as {
     onnx: string;
-    report: { cached?: boolean; optimizedValidation?: { passed: boolean } };
+    report: { cached?: boolean; optimized_validation?: { passed: boolean } };
   };
   assert.equal(parsed.report.cached, undefined);
-  assert.equal(parsed.report.optimizedValidation?.passed, true);
+  assert.equal(parsed.report.optimized_validation?.passed, true);
   assert.match(parsed.onnx, /model\.optimized\.onnx$/);
 });

@@ -34,11 +34,11 @@ const storeModels = (home: string) =>
   existsSync(join(home, "gpux", "models")) ? readdirSync(join(home, "gpux", "models")) : [];
 
 const bad: Array<[string[], RegExp]> = [
-  [["--opset", "0"], /--opset must be a positive integer, got '0'/],
-  [["--opset", "17.5"], /--opset must be a positive integer, got '17\.5'/],
-  [["--opset", ""], /--opset must be a positive integer/],
-  [["--atol", "-1"], /--atol must be a non-negative number, got '-1'/],
-  [["--atol", "tiny"], /--atol must be a non-negative number, got 'tiny'/],
+  [["--opset", "0"], /--opset must be a whole number ≥ 1, got '0'/],
+  [["--opset", "17.5"], /--opset must be a whole number ≥ 1, got '17\.5'/],
+  [["--opset", ""], /--opset must be a whole number ≥ 1/],
+  [["--atol", "-1"], /--atol must be a number ≥ 0, got '-1'/],
+  [["--atol", "tiny"], /--atol must be a number ≥ 0, got 'tiny'/],
   [["--task", "summarization"], /--task 'summarization' cannot be exported/],
 ];
 

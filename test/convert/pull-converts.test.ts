@@ -145,9 +145,9 @@ test("gpux convert on a pulled model: same options reuse the entry, --optimize a
   assert.equal(optimized.code, 0, optimized.stderr);
   const { onnx, report } = JSON.parse(optimized.stdout) as {
     onnx: string;
-    report: { optimizedValidation?: { passed: boolean }; cached?: boolean };
+    report: { optimized_validation?: { passed: boolean }; cached?: boolean };
   };
-  assert.equal(report.optimizedValidation?.passed, true);
+  assert.equal(report.optimized_validation?.passed, true);
   assert.equal(report.cached, undefined);
   assert.match(onnx, /\+optimize-true[/\\]model\.optimized\.onnx$/);
   assert.equal(hub.stats.requests.length, 0, "converting a pulled model needs no network");

@@ -115,9 +115,9 @@ test("Retry-After values: seconds or an HTTP date, capped at 60 s; anything else
 
 test("GPUX_HUB_RETRIES or GPUX_HUB_BACKOFF_MS that is not a whole number: exit 1 naming it", async () => {
   const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
-    [{ GPUX_HUB_RETRIES: "0" }, /GPUX_HUB_RETRIES must be an integer ≥ 1, got '0'/],
-    [{ GPUX_HUB_RETRIES: "many" }, /GPUX_HUB_RETRIES must be an integer ≥ 1, got 'many'/],
-    [{ GPUX_HUB_BACKOFF_MS: "-1" }, /GPUX_HUB_BACKOFF_MS must be an integer ≥ 0, got '-1'/],
+    [{ GPUX_HUB_RETRIES: "0" }, /GPUX_HUB_RETRIES must be a whole number ≥ 1, got '0'/],
+    [{ GPUX_HUB_RETRIES: "many" }, /GPUX_HUB_RETRIES must be a whole number ≥ 1, got 'many'/],
+    [{ GPUX_HUB_BACKOFF_MS: "-1" }, /GPUX_HUB_BACKOFF_MS must be a whole number ≥ 0, got '-1'/],
   ];
   for (const [extra, message] of cases) {
     const home = tempDir();

@@ -107,7 +107,7 @@ serving:
     assert.match(bad.stderr, /error: /);
     const workers = await runCli(["serve", writeModelFolder(dir, "w", addOneSpec), "--workers", "0"]);
     assert.equal(workers.code, 1);
-    assert.match(workers.stderr, /--workers must be an integer ≥ 1/);
+    assert.match(workers.stderr, /--workers must be a whole number ≥ 1/);
     assert.doesNotMatch(workers.stderr, /at .*\.js:\d+/);
   });
 });

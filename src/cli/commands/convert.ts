@@ -15,6 +15,7 @@ import { NotFoundError, UserError } from "../../util/errors.js";
 import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { progressLines } from "../progress-lines.js";
 import { runAction } from "../run-action.js";
+import { snakeCaseKeys } from "../snake-case-keys.js";
 
 interface ConvertCommandOptions extends ConvertFlags {
   output?: string;
@@ -82,12 +83,16 @@ async function convert(source: string, options: ConvertCommandOptions): Promise<
     result = await selectConverter(snapshot).convert(snapshot, outDir, settings);
   } else {
     if (options.output) {
-      throw new UserError("--output applies to checkpoint folders; a pulled model converts into the store.");
+      throw new UserError("--output applies to checkpoint folders; a pulled model converts into the store.", {
+        hint: `Leave out --output; \`gpux inspect ${source}\` shows where the converted model is.`,
+      });
     }
     result = await convertPulled(source, settings);
   }
   if (options.json)
-    process.stdout.write(`${JSON.stringify({ onnx: result.onnxPath, report: result.report })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ onnx: result.onnxPath, report: snakeCaseKeys(result.report, ["max_abs_diff", "tools"]) })}\n`,
+    );
   else printReport(source, result.onnxPath, result.report);
 }
 

@@ -2,11 +2,12 @@ import type { Command } from "commander";
 import { checkConverters } from "../../convert/check-converters.js";
 import { formatTable } from "../format-table.js";
 import { runAction } from "../run-action.js";
+import { snakeCaseKeys } from "../snake-case-keys.js";
 
 async function doctor(options: { json?: boolean }): Promise<void> {
   const health = await checkConverters();
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(health)}\n`);
+    process.stdout.write(`${JSON.stringify(snakeCaseKeys(health, ["versions"]))}\n`);
     return;
   }
   const python = health.python

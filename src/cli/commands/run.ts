@@ -6,10 +6,12 @@ import { Model } from "../../engine/model.js";
 import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { log } from "../../util/log.js";
+import { defaults } from "../../util/settings.js";
 import { formatTable } from "../format-table.js";
 import { isGenerationModel, runGeneration } from "../generation/run-generation.js";
 import { addSamplingFlags, type SamplingFlags } from "../generation/sampling-flags.js";
 import { type InferenceWatchdog, startInferenceWatchdog } from "../inference-watchdog.js";
+import { numberOption } from "../number-option.js";
 import { readRequest } from "../read-request.js";
 import { runAction } from "../run-action.js";
 
@@ -25,28 +27,10 @@ interface RunOptions extends SamplingFlags {
   config?: string;
   provider?: string;
   benchmark?: boolean;
-  runs: string;
-  warmup: string;
-  timeout?: string;
+  runs?: number;
+  warmup?: number;
+  timeout?: number;
   json?: boolean;
-}
-
-function integerFlag(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UserError(`${flag} must be an integer ≥ ${min}, got '${value}'.`);
-  }
-  return n;
-}
-
-function secondsFlag(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new UserError(`--timeout must be a number of seconds ≥ 0, got '${value}'.`, {
-      hint: "Use 0 to run without a time limit.",
-    });
-  }
-  return n;
 }
 
 const fmt = (ms: number) => ms.toFixed(3);
@@ -68,15 +52,18 @@ function printBenchmark(result: BenchmarkResult): void {
   );
 }
 
-async function run(ref: string | undefined, options: RunOptions, command: Command): Promise<void> {
+async function run(ref: string | undefined, options: RunOptions): Promise<void> {
+  if (!options.benchmark && (options.runs !== undefined || options.warmup !== undefined)) {
+    throw new UserError("--runs and --warmup apply to --benchmark only.", {
+      hint: "Add --benchmark to time the model, or leave out --runs and --warmup.",
+    });
+  }
   // text generation: --prompt, or a text-generation model given no JSON input (chat on a terminal, stdin else)
   const jsonInput = [options.input, options.file, options.text, options.image].some((v) => v !== undefined);
   if (options.prompt !== undefined || (!jsonInput && (await isGenerationModel(ref, options.config)))) {
-    return runGeneration(ref, options, command);
+    return runGeneration(ref, options);
   }
-  const runs = integerFlag(options.runs, "--runs", 1);
-  const warmup = integerFlag(options.warmup, "--warmup", 0);
-  const timeoutFlag = options.timeout === undefined ? undefined : secondsFlag(options.timeout);
+  const { runs = defaults.run.runs, warmup = defaults.run.warmup, timeout: timeoutFlag } = options;
   const request = await readRequest(options);
   const loaded = await resolveModelRef(ref, { configPath: options.config });
   for (const warning of loaded.warnings) log.warn(warning);
@@ -132,9 +119,21 @@ export function registerRunCommand(program: Command): void {
     .option("-c, --config <path>", "gpux.yml to use")
     .option("-p, --provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")
     .option("--benchmark", "time the model instead of printing one result")
-    .option("--runs <n>", "timed runs with --benchmark", "100")
-    .option("--warmup <n>", "untimed warm-up runs with --benchmark", "10")
-    .option("--timeout <seconds>", "limit per inference (default: gpux.yml runtime.timeout, 30); 0 = none")
+    .addOption(
+      numberOption("--runs <n>", `timed runs with --benchmark (default ${defaults.run.runs})`, { min: 1 }),
+    )
+    .addOption(
+      numberOption("--warmup <n>", `untimed warm-up runs with --benchmark (default ${defaults.run.warmup})`, {
+        min: 0,
+      }),
+    )
+    .addOption(
+      numberOption(
+        "--timeout <seconds>",
+        `limit per inference (default: gpux.yml runtime.timeout, ${defaults.runtime.timeoutSeconds}); 0 = none`,
+        { min: 0, integer: false, hint: "Give --timeout a number of seconds; 0 runs without a time limit." },
+      ),
+    )
     .option("--json", "machine-readable output (see docs/reference/cli.md)")
     .option("--prompt <text>", "text-generation models: generate an answer, streamed to stdout")
     .option("-s, --system <text>", "with --prompt: the system turn (models with a chat template)")

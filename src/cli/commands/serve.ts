@@ -6,63 +6,45 @@ import type { ServingFlags } from "../../engine/serving-options.js";
 import { type ServeOptions, serveModels } from "../../server/serve-models.js";
 import { UserError } from "../../util/errors.js";
 import { log } from "../../util/log.js";
+import { defaults, envSettings } from "../../util/settings.js";
+import { numberOption } from "../number-option.js";
 import { runAction } from "../run-action.js";
 
-interface ServeFlags {
+interface ServeFlags extends ServingFlags {
   host?: string;
-  port?: string;
-  workers?: string;
-  maxBatchSize?: string;
-  maxQueueDelayMs?: string;
-  maxConcurrency?: string;
-  timeoutMs?: string;
+  port?: number;
   apiKey?: string;
   cors?: string;
-  provider?: string;
-  bodyLimit?: string;
+  bodyLimit?: number;
   modelName?: string;
-  workerNice?: string;
   config?: string;
 }
 
-function numberFlag(
-  value: string | undefined,
-  flag: string,
-  min: number,
-  integer = true,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new UserError(`${flag} must be ${integer ? "an integer" : "a number"} ≥ ${min}, got '${value}'.`);
-  }
-  return n;
-}
-
-/** Server-wide settings: flags first, then the first model's gpux.yml `serving:` that sets them. */
+/** Server-wide settings: flags first, then the first model's gpux.yml `serving:` that sets them, then defaults. */
 function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): ServeOptions {
   const fromYaml = <K extends "host" | "port" | "api_key" | "cors">(key: K) =>
     loaded.map((l) => l.config.serving?.[key]).find((v) => v !== undefined);
-  const modelFlags: ServingFlags = {
-    workers: numberFlag(flags.workers, "--workers", 1),
-    maxBatchSize: numberFlag(flags.maxBatchSize, "--max-batch-size", 1),
-    maxQueueDelayMs: numberFlag(flags.maxQueueDelayMs, "--max-queue-delay-ms", 0, false),
-    maxConcurrency: numberFlag(flags.maxConcurrency, "--max-concurrency", 1),
-    timeoutMs: numberFlag(flags.timeoutMs, "--timeout-ms", 1, false),
-    workerNice: numberFlag(flags.workerNice, "--worker-nice", 0),
-    provider: flags.provider,
-  };
-  const cors = flags.cors !== undefined ? flags.cors.split(",").map((o) => o.trim()) : fromYaml("cors");
-  const apiKey = flags.apiKey ?? process.env.GPUX_API_KEY ?? fromYaml("api_key");
+  const {
+    host,
+    port,
+    apiKey: apiKeyFlag,
+    cors: corsFlag,
+    bodyLimit,
+    modelName,
+    config,
+    ...modelFlags
+  } = flags;
+  const cors = corsFlag !== undefined ? corsFlag.split(",").map((o) => o.trim()) : fromYaml("cors");
+  const apiKey = apiKeyFlag ?? envSettings.apiKey() ?? fromYaml("api_key");
   if (apiKey === "")
     throw new UserError("The API key is empty.", { hint: "Pass a non-empty --api-key or none." });
   return {
-    ...Object.fromEntries(Object.entries(modelFlags).filter(([, v]) => v !== undefined)),
-    host: flags.host ?? fromYaml("host") ?? "127.0.0.1",
-    port: numberFlag(flags.port, "--port", 0) ?? fromYaml("port") ?? 8080,
+    ...modelFlags,
+    host: host ?? fromYaml("host") ?? defaults.serve.host,
+    port: port ?? fromYaml("port") ?? defaults.serve.port,
     apiKey,
     cors: cors === false ? undefined : cors,
-    bodyLimit: numberFlag(flags.bodyLimit, "--body-limit", 1),
+    bodyLimit,
   };
 }
 
@@ -71,7 +53,10 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
     ? [await resolveModelRef(undefined, { configPath: flags.config })]
     : await resolveServeRefs(refs.length > 0 ? refs : ["."]);
   if (flags.modelName !== undefined) {
-    if (loaded.length !== 1) throw new UserError("--model-name needs exactly one model.");
+    if (loaded.length !== 1)
+      throw new UserError("--model-name needs exactly one model.", {
+        hint: "Serve the one model with --model-name, or leave the flag out to serve each under its own name.",
+      });
     loaded = loaded.map((l) => ({ ...l, config: { ...l.config, name: flags.modelName as string } }));
   }
   for (const warning of loaded.flatMap((l) => l.warnings)) log.warn(warning);
@@ -112,6 +97,7 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
 }
 
 export function registerServeCommand(program: Command): void {
+  const d = defaults.serve;
   program
     .command("serve")
     .description("Serve models over HTTP: gpux API, Open Inference Protocol v2, metrics, playground")
@@ -119,21 +105,65 @@ export function registerServeCommand(program: Command): void {
       "[models...]",
       "models: .onnx files, folders (with or without gpux.yml), model repositories, pulled names",
     )
-    .option("--host <address>", "address to bind (gpux.yml serving.host)", undefined)
-    .option("-p, --port <n>", "port; 0 picks a free one (serving.port, default 8080)")
-    .option("--workers <n>", "inference worker threads per model (serving.workers, default 1)")
-    .option("--max-batch-size <n>", "rows merged into one run (serving.max_batch_size, default 8)")
-    .option("--max-queue-delay-ms <ms>", "wait for a fuller batch (serving.max_queue_delay_ms, default 0)")
-    .option(
-      "--max-concurrency <n>",
-      "requests admitted per model before 429 (serving.max_concurrency, default 256)",
+    .option("--host <address>", `address to bind (serving.host, default ${d.host})`)
+    .addOption(
+      numberOption("-p, --port <n>", `port; 0 picks a free one (serving.port, default ${d.port})`, {
+        min: 0,
+        max: 65535,
+      }),
     )
-    .option("--timeout-ms <ms>", "per-request deadline before 504 (serving.timeout_ms, default 30000)")
+    .addOption(
+      numberOption(
+        "--workers <n>",
+        `inference worker threads per model (serving.workers, default ${d.workers})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-batch-size <n>",
+        `rows merged into one run (serving.max_batch_size, default ${d.maxBatchSize})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-queue-delay-ms <ms>",
+        `wait for a fuller batch (serving.max_queue_delay_ms, default ${d.maxQueueDelayMs})`,
+        { min: 0, integer: false },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-concurrency <n>",
+        `requests admitted per model before 429 (serving.max_concurrency, default ${d.maxConcurrency})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--timeout-ms <ms>",
+        `per-request deadline before 504 (serving.timeout_ms, default ${d.timeoutMs})`,
+        { min: 1, integer: false },
+      ),
+    )
     .option("--api-key <key>", "require this key as Bearer token (serving.api_key, env GPUX_API_KEY)")
     .option("--cors <origins>", "allow browser calls from these comma-separated origins, or * (serving.cors)")
     .option("--provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")
-    .option("--worker-nice <n>", "nice value of inference threads, 0 to 19 (serving.worker_nice, default 10)")
-    .option("--body-limit <bytes>", "largest request body before 413 (default 16 MiB)")
+    .addOption(
+      numberOption(
+        "--worker-nice <n>",
+        `nice value of inference threads, 0 to 19 (serving.worker_nice, default ${d.workerNice})`,
+        { min: 0, max: 19 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--body-limit <bytes>",
+        `largest request body before 413 (default ${d.bodyLimit / 2 ** 20} MiB)`,
+        { min: 1 },
+      ),
+    )
     .option(
       "--model-name <name>",
       "serve the one model under this name (KServe passes the InferenceService name)",

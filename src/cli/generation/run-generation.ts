@@ -1,4 +1,3 @@
-import type { Command } from "commander";
 import { resolveModelRef } from "../../app/resolve.js";
 import type { DurationStats } from "../../engine/benchmark.js";
 import {
@@ -20,13 +19,16 @@ export interface GenerationRunFlags extends SamplingFlags {
   raw?: boolean;
   config?: string;
   provider?: string;
-  timeout?: string;
+  timeout?: number;
   output?: string;
   json?: boolean;
   benchmark?: boolean;
-  runs: string;
-  warmup: string;
+  runs?: number;
+  warmup?: number;
 }
+
+/** --benchmark on a generation model: each run generates a whole answer, so fewer runs than a tensor call's. */
+const generationBenchmark = { runs: 5, warmup: 1 };
 
 /** Used by --benchmark without --prompt: about 128 tokens of ordinary English for most tokenizers. */
 const benchmarkPrompt =
@@ -55,21 +57,6 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function secondsFlag(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new UserError(`--timeout must be a number of seconds ≥ 0, got '${value}'.`);
-  return n;
-}
-
-function countFlag(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new UserError(`${flag} must be an integer ≥ ${min}, got '${value}'.`);
-  return n;
-}
-
 function printBenchmark(result: GenerationBenchmarkResult): void {
   const row = (label: string, s: DurationStats) => [
     label,
@@ -92,16 +79,10 @@ function printBenchmark(result: GenerationBenchmarkResult): void {
  * `gpux run` on a text-generation model: --prompt streams the answer (or prints JSON with --json), --benchmark
  * times generations, no prompt on a terminal opens a chat, and a prompt piped on stdin is read whole.
  */
-export async function runGeneration(
-  ref: string | undefined,
-  flags: GenerationRunFlags,
-  command: Command,
-): Promise<void> {
+export async function runGeneration(ref: string | undefined, flags: GenerationRunFlags): Promise<void> {
   const sampling = samplingFromFlags(flags);
-  const timeoutSeconds = secondsFlag(flags.timeout);
-  const explicit = (name: string) => command.getOptionValueSource(name) === "cli";
-  const runs = explicit("runs") ? countFlag(flags.runs, "--runs", 1) : 5;
-  const warmup = explicit("warmup") ? countFlag(flags.warmup, "--warmup", 0) : 1;
+  const timeoutSeconds = flags.timeout;
+  const { runs = generationBenchmark.runs, warmup = generationBenchmark.warmup } = flags;
   const interactive = flags.prompt === undefined && !flags.benchmark && process.stdin.isTTY === true;
   const prompt = flags.prompt ?? (flags.benchmark ? benchmarkPrompt : interactive ? "" : await readStdin());
   if (!interactive) checkPrompt(prompt);

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { envSettings } from "../../util/settings.js";
 
 /** Where the Hub lives and how to talk to it, from flags first, then the variables huggingface_hub reads. */
 export interface HubSettings {
@@ -25,22 +24,14 @@ export interface HubSettingsOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const truthy = (value: string | undefined) => value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
-
 /** $HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface (as huggingface_hub does). */
-export function hfHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HF_HOME) return env.HF_HOME;
-  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "huggingface");
-}
+export const hfHome = envSettings.hfHome;
 
-export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.HF_HUB_CACHE || env.HUGGINGFACE_HUB_CACHE || join(hfHome(env), "hub");
-}
+export const hubCacheDir = envSettings.hubCacheDir;
 
 function tokenFromFile(env: NodeJS.ProcessEnv): string | undefined {
-  const path = env.HF_TOKEN_PATH || join(hfHome(env), "token");
   try {
-    return readFileSync(path, "utf8").trim() || undefined;
+    return readFileSync(envSettings.hubTokenPath(env), "utf8").trim() || undefined;
   } catch {
     return undefined;
   }
@@ -49,9 +40,9 @@ function tokenFromFile(env: NodeJS.ProcessEnv): string | undefined {
 export function hubSettings(options: HubSettingsOptions = {}): HubSettings {
   const env = options.env ?? process.env;
   return {
-    endpoint: (env.HF_ENDPOINT || "https://huggingface.co").replace(/\/+$/, ""),
-    token: options.token || env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || tokenFromFile(env),
-    offline: options.offline ?? truthy(env.HF_HUB_OFFLINE),
+    endpoint: envSettings.hubEndpoint(env),
+    token: options.token || envSettings.hubToken(env) || tokenFromFile(env),
+    offline: options.offline ?? envSettings.hubOffline(env),
     cacheDir: options.cacheDir ?? hubCacheDir(env),
   };
 }

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { downloadBlob, verifyFile } from "../../net/download-blob.js";
 import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
+import { envSettings } from "../../util/settings.js";
 import type {
   ModelRef,
   PulledFile,
@@ -62,7 +63,7 @@ export class HuggingFaceRegistry implements Registry {
     this.settings = hubSettings(options);
     this.cache = new HubCache(this.settings.cacheDir);
     this.api = new HubApi(this.settings);
-    this.concurrency = options.concurrency ?? Number(process.env.GPUX_PULL_CONCURRENCY ?? 4);
+    this.concurrency = options.concurrency ?? envSettings.pullConcurrency();
   }
 
   get source(): string {
