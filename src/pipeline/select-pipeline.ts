@@ -50,6 +50,11 @@ function withRawTensors(pipeline: Pipeline): Pipeline<Tagged> {
   };
 }
 
+/** True when the answer to this request is the raw output tensors, decoded in full (no task post-processing). */
+export function answersRawTensors(pipeline: Pipeline, prepared: Prepared): boolean {
+  return pipeline.task === "raw" || (prepared.state as Tagged).raw === true;
+}
+
 /** The pipeline for a model's task (gpux.yml `task:`); raw tensors when there is none. */
 export function selectPipeline(config: GpuxConfig): Pipeline {
   const task = config.task ?? "raw";

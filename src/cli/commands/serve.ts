@@ -1,12 +1,22 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { resolveModelRef } from "../../app/resolve.js";
 import { resolveServeRefs } from "../../app/resolve-repository.js";
 import type { LoadedConfig } from "../../config/load-config.js";
 import type { ServingFlags } from "../../engine/serving-options.js";
 import { type ServeOptions, serveModels } from "../../server/serve-models.js";
+import { serverLimitDefaults } from "../../server/server-limits.js";
 import { UserError } from "../../util/errors.js";
 import { log } from "../../util/log.js";
 import { runAction } from "../run-action.js";
+
+/** gpux.yml `serving:` fields of the server limits (each flag is the same name in kebab case). */
+type LimitField =
+  | "body_limit"
+  | "read_timeout_ms"
+  | "max_connections"
+  | "shutdown_timeout_ms"
+  | "max_answer_elements";
 
 interface ServeFlags {
   host?: string;
@@ -17,9 +27,14 @@ interface ServeFlags {
   maxConcurrency?: string;
   timeoutMs?: string;
   apiKey?: string;
+  apiKeyFile?: string;
   cors?: string;
   provider?: string;
   bodyLimit?: string;
+  readTimeoutMs?: string;
+  maxConnections?: string;
+  shutdownTimeoutMs?: string;
+  maxAnswerElements?: string;
   modelName?: string;
   workerNice?: string;
   config?: string;
@@ -41,8 +56,10 @@ function numberFlag(
 
 /** Server-wide settings: flags first, then the first model's gpux.yml `serving:` that sets them. */
 function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): ServeOptions {
-  const fromYaml = <K extends "host" | "port" | "api_key" | "cors">(key: K) =>
+  const fromYaml = <K extends keyof NonNullable<LoadedConfig["config"]["serving"]>>(key: K) =>
     loaded.map((l) => l.config.serving?.[key]).find((v) => v !== undefined);
+  const limit = (flag: string | undefined, name: string, yaml: LimitField) =>
+    numberFlag(flag, name, 1) ?? fromYaml(yaml);
   const modelFlags: ServingFlags = {
     workers: numberFlag(flags.workers, "--workers", 1),
     maxBatchSize: numberFlag(flags.maxBatchSize, "--max-batch-size", 1),
@@ -53,7 +70,8 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     provider: flags.provider,
   };
   const cors = flags.cors !== undefined ? flags.cors.split(",").map((o) => o.trim()) : fromYaml("cors");
-  const apiKey = flags.apiKey ?? process.env.GPUX_API_KEY ?? fromYaml("api_key");
+  const apiKey =
+    flags.apiKey ?? readApiKeyFile(flags.apiKeyFile) ?? process.env.GPUX_API_KEY ?? fromYaml("api_key");
   if (apiKey === "")
     throw new UserError("The API key is empty.", { hint: "Pass a non-empty --api-key or none." });
   return {
@@ -62,8 +80,24 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     port: numberFlag(flags.port, "--port", 0) ?? fromYaml("port") ?? 8080,
     apiKey,
     cors: cors === false ? undefined : cors,
-    bodyLimit: numberFlag(flags.bodyLimit, "--body-limit", 1),
+    bodyLimit: limit(flags.bodyLimit, "--body-limit", "body_limit"),
+    readTimeoutMs: limit(flags.readTimeoutMs, "--read-timeout-ms", "read_timeout_ms"),
+    maxConnections: limit(flags.maxConnections, "--max-connections", "max_connections"),
+    shutdownTimeoutMs: limit(flags.shutdownTimeoutMs, "--shutdown-timeout-ms", "shutdown_timeout_ms"),
+    maxAnswerElements: limit(flags.maxAnswerElements, "--max-answer-elements", "max_answer_elements"),
   };
+}
+
+/** The key from --api-key-file (first line, trimmed): unlike --api-key, it does not show in `ps`. */
+function readApiKeyFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, "utf8").split(/\r?\n/, 1)[0]?.trim();
+  } catch (error) {
+    throw new UserError(`Cannot read the API key file ${path} (${(error as NodeJS.ErrnoException).code}).`, {
+      hint: "Pass a readable file holding the key on its first line.",
+    });
+  }
 }
 
 async function serve(refs: string[], flags: ServeFlags): Promise<void> {
@@ -112,6 +146,7 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
 }
 
 export function registerServeCommand(program: Command): void {
+  const d = serverLimitDefaults;
   program
     .command("serve")
     .description("Serve models over HTTP: gpux API, Open Inference Protocol v2, metrics, playground")
@@ -129,11 +164,31 @@ export function registerServeCommand(program: Command): void {
       "requests admitted per model before 429 (serving.max_concurrency, default 256)",
     )
     .option("--timeout-ms <ms>", "per-request deadline before 504 (serving.timeout_ms, default 30000)")
-    .option("--api-key <key>", "require this key as Bearer token (serving.api_key, env GPUX_API_KEY)")
+    .option(
+      "--api-key <key>",
+      "require this key as Bearer token (serving.api_key); visible in `ps`: prefer env GPUX_API_KEY or --api-key-file",
+    )
+    .option("--api-key-file <path>", "read the API key from the first line of this file")
     .option("--cors <origins>", "allow browser calls from these comma-separated origins, or * (serving.cors)")
     .option("--provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")
     .option("--worker-nice <n>", "nice value of inference threads, 0 to 19 (serving.worker_nice, default 10)")
-    .option("--body-limit <bytes>", "largest request body before 413 (default 16 MiB)")
+    .option("--body-limit <bytes>", "largest request body before 413 (serving.body_limit, default 16 MiB)")
+    .option(
+      "--read-timeout-ms <ms>",
+      `headers + body must arrive within this, else 408 (serving.read_timeout_ms, default ${d.readTimeoutMs})`,
+    )
+    .option(
+      "--max-connections <n>",
+      `open connections at once; more are closed (serving.max_connections, default ${d.maxConnections})`,
+    )
+    .option(
+      "--shutdown-timeout-ms <ms>",
+      `SIGTERM: cut requests still open after this (serving.shutdown_timeout_ms, default ${d.shutdownTimeoutMs})`,
+    )
+    .option(
+      "--max-answer-elements <n>",
+      `most values in one answer (serving.max_answer_elements, default ${d.maxAnswerElements})`,
+    )
     .option(
       "--model-name <name>",
       "serve the one model under this name (KServe passes the InferenceService name)",
