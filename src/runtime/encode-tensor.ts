@@ -283,6 +283,9 @@ function tensorFromFlat(spec: TensorSpec, flat: readonly unknown[], shape: reado
   if (elementCount(shape) !== flat.length) {
     throw new UserError(
       `Input '${spec.name}': shape ${formatShape(shape)} needs ${elementCount(shape)} values, received ${flat.length}.`,
+      {
+        hint: "Send as many values as the shape's dimensions multiply to, flat or nested one level per dimension.",
+      },
     );
   }
   return new ort.Tensor(spec.dtype, fillData(spec, supportedDtype(spec), flat) as never, shape);

@@ -2,6 +2,7 @@ import { readModelJson, readModelJsonValue } from "../model-files.js";
 import type { Pipeline, PipelineContext } from "../pipeline.js";
 import { floatOutput } from "../postprocess/scores.js";
 import { loadTokenizer } from "../text/load-tokenizer.js";
+import { encodeInSlices } from "../text/encode-in-slices.js";
 import { answerFor, prepareText, type TextState } from "../text/prepare-text.js";
 import { readTextRequest } from "../text/read-text-request.js";
 import { maxLengthFor, textFeeds } from "../text/text-feeds.js";
@@ -62,7 +63,11 @@ export function featureExtractionPipeline(
       const texts = parsed.items.flatMap((item) =>
         item.pair === undefined ? [item.text] : [item.text, item.pair],
       );
-      const encodings = texts.map((text) => tokenizer.encode(text, undefined, { maxLength }));
+      const encodings = await encodeInSlices(
+        tokenizer,
+        texts.map((text) => ({ text })),
+        { maxLength },
+      );
       return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
     },
     postprocess(outputs, prepared, context) {

@@ -11,7 +11,7 @@ import { readTopK } from "../text/read-text-request.js";
 export const textClassificationPipeline: Pipeline<TextState> = {
   task: "text-classification",
   async preprocess(request, context) {
-    const prepared = prepareText(request, context, loadTokenizer(context), { options: ["top_k"] });
+    const prepared = await prepareText(request, context, loadTokenizer(context), { options: ["top_k"] });
     readTopK(prepared.state.request.body, undefined);
     return prepared;
   },

@@ -30,7 +30,7 @@ function strategyOf(
 export const tokenClassificationPipeline: Pipeline<TextState> = {
   task: "token-classification",
   async preprocess(request, context) {
-    const prepared = prepareText(request, context, loadTokenizer(context), {
+    const prepared = await prepareText(request, context, loadTokenizer(context), {
       options: ["aggregation_strategy"],
     });
     strategyOf(prepared.state.request.body, context.config.postprocessing?.aggregation_strategy);
