@@ -1,17 +1,21 @@
 import { ExitCode, errorMessage, GpuxError } from "../util/errors.js";
 import { isVerbose } from "../util/log.js";
+import { redactUrls } from "../util/redact-url.js";
+
+/** Every line reaches stderr through here, with passwords inside URLs (HF_ENDPOINT, proxies) redacted. */
+const printError = (text: string) => process.stderr.write(redactUrls(text));
 
 /** Print an error the way every command does: message, one line of advice, stack only with --verbose. */
 export function reportError(error: unknown): number {
   if (error instanceof GpuxError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-    if (isVerbose() && error.cause instanceof Error) process.stderr.write(`${error.cause.stack}\n`);
+    printError(`error: ${error.message}\n`);
+    if (error.hint) printError(`hint: ${error.hint}\n`);
+    if (isVerbose() && error.cause instanceof Error) printError(`${error.cause.stack}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`error: unexpected failure: ${errorMessage(error)}\n`);
-  process.stderr.write("hint: this is a bug in gpux; run again with --verbose and report the output.\n");
-  if (isVerbose() && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  printError(`error: unexpected failure: ${errorMessage(error)}\n`);
+  printError("hint: this is a bug in gpux; run again with --verbose and report the output.\n");
+  if (isVerbose() && error instanceof Error) printError(`${error.stack}\n`);
   return ExitCode.runtimeFailure;
 }
 

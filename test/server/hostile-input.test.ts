@@ -186,3 +186,19 @@ test("tokenizing a 2 MB request of long texts keeps /health under 1 s", async ()
     `# tokenizing 200 × 10 000 chars took ${answer.ms.toFixed(0)} ms; /health max ${worst.toFixed(0)} ms over ${times.length} calls`,
   );
 });
+
+test("the request timeout covers tokenization: 504 on time, not after the whole pre-processing", async () => {
+  const textDir = join(tempDir(), "sum-ids-deadline");
+  mkdirSync(textDir);
+  const textServer = await startServer([writeSumIdsModel(textDir, "  max_length: 64\n")], {
+    timeoutMs: 500,
+  });
+  assert.equal((await call(`${textServer.url}predict`, { body: { text: "warm up" } })).status, 200);
+  const text = "tokenize me please ".repeat(520).slice(0, 10_000);
+  const answer = await call(`${textServer.url}predict`, {
+    body: { text: Array.from({ length: 60 }, () => text) },
+  });
+  assertRefused(answer, 504, /did not answer within 500 ms/);
+  // Before: the deadline started only in the queue, after tokenizing (seconds here).
+  assert.ok(answer.ms < 2000, `answered after ${answer.ms.toFixed(0)} ms`);
+});
