@@ -3,8 +3,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { openConnection, requestText, statusOf, waitFor } from "../helpers/raw-http.js";
-import { writeSumIdsModel } from "../helpers/sum-ids-model.js";
 import { addOneSpec, call, startServer, writeModelFolder } from "../helpers/serving.js";
+import { writeSumIdsModel } from "../helpers/sum-ids-model.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const dir = tempDir();

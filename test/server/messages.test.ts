@@ -3,10 +3,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../helpers/cli.js";
+import { buildOnnxModel } from "../helpers/onnx-builder.js";
 import { spawnServe } from "../helpers/serve-process.js";
 import { addOneSpec, call, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
-import { buildOnnxModel } from "../helpers/onnx-builder.js";
 
 test("a password inside HF_ENDPOINT is never printed", async () => {
   const result = await runCli(["pull", "org/name"], {

@@ -1,8 +1,8 @@
 import { readModelJson, readModelJsonValue } from "../model-files.js";
 import type { Pipeline, PipelineContext } from "../pipeline.js";
 import { floatOutput } from "../postprocess/scores.js";
-import { loadTokenizer } from "../text/load-tokenizer.js";
 import { encodeInSlices } from "../text/encode-in-slices.js";
+import { loadTokenizer } from "../text/load-tokenizer.js";
 import { answerFor, prepareText, type TextState } from "../text/prepare-text.js";
 import { readTextRequest } from "../text/read-text-request.js";
 import { maxLengthFor, textFeeds } from "../text/text-feeds.js";
