@@ -150,9 +150,19 @@ export class ServedModel {
     return { result, timing: { queueMs, computeMs, batchRows } };
   }
 
-  /** Stop taking requests, answer those admitted, then stop the workers. */
-  async stop(): Promise<void> {
+  /**
+   * Stop taking requests, answer those admitted, then stop the workers. Past the shutdown deadline
+   * (`abandonQueued`), queued requests get 503 at once and only the batches already running are awaited.
+   */
+  async stop(options: { abandonQueued?: boolean } = {}): Promise<void> {
     if (this.state === "ready" || this.state === "loading") this.state = "stopping";
+    if (options.abandonQueued) {
+      this.batcher.abandonQueued(
+        new UnavailableError(`Model '${this.name}' stopped at the shutdown deadline.`, {
+          hint: "Retry on another replica.",
+        }),
+      );
+    }
     await this.batcher.drain();
     await this.pool.close();
   }

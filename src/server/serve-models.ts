@@ -66,12 +66,15 @@ export async function serveModels(
   const close = () => {
     closing ??= (async () => {
       context.shuttingDown = true;
-      await drainRequests(context, options.shutdownTimeoutMs ?? serverLimitDefaults.shutdownTimeoutMs);
+      const drained = await drainRequests(
+        context,
+        options.shutdownTimeoutMs ?? serverLimitDefaults.shutdownTimeoutMs,
+      );
       // Only idle keep-alive connections, unfinished uploads and requests past the deadline are left.
       const closed = app.close();
       app.server.closeAllConnections();
       await closed;
-      await Promise.all(models.map((m) => m.stop()));
+      await Promise.all(models.map((m) => m.stop({ abandonQueued: !drained })));
     })();
     return closing;
   };
@@ -82,10 +85,10 @@ export async function serveModels(
 const quietBeforeCloseMs = 100;
 
 /**
- * Wait until every accepted request is answered and no connection arrived for a moment, or the deadline.
- * The listener stays open meanwhile: closing it at once would reset connections waiting to be accepted.
+ * Wait until every accepted request is answered and no connection arrived for a moment (true), or the
+ * deadline (false). The listener stays open meanwhile: closing it at once would reset connections waiting to be accepted.
  */
-async function drainRequests(context: ServerContext, deadlineMs: number): Promise<void> {
+async function drainRequests(context: ServerContext, deadlineMs: number): Promise<boolean> {
   const end = performance.now() + deadlineMs;
   const settled = () =>
     context.openRequests === 0 && performance.now() - context.lastConnectionAt >= quietBeforeCloseMs;
@@ -94,9 +97,7 @@ async function drainRequests(context: ServerContext, deadlineMs: number): Promis
   while (!settled() && performance.now() < end) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  if (context.openRequests > 0) {
-    log.warn(
-      `${context.openRequests} requests still open at the shutdown deadline; closing their connections`,
-    );
-  }
+  if (context.openRequests === 0) return true;
+  log.warn(`${context.openRequests} requests still open at the shutdown deadline; closing their connections`);
+  return false;
 }

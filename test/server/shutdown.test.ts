@@ -11,8 +11,10 @@ test("SIGTERM during load: every accepted request is answered, later ones refuse
     writeModelFolder(dir, "slow", slowModelSpec(8, 4096)),
     "--max-batch-size",
     "1",
-    // On a loaded machine the 24 runs can take longer than the default 25 s deadline this test is not about.
+    // On a loaded machine the 24 runs can take longer than the default deadlines this test is not about.
     "--shutdown-timeout-ms",
+    "120000",
+    "--timeout-ms",
     "120000",
   ]);
   const body = { x: [new Array(256).fill(1)] };

@@ -136,25 +136,27 @@ test("connections beyond --max-connections are closed; the server keeps serving"
 test("the shutdown deadline (default 25 s, under Kubernetes' 30 s) cuts requests still running", async () => {
   const help = await runCli(["serve", "--help"]);
   assert.match(help.stdout, /--shutdown-timeout-ms <ms>[^-]*default 25000\)/);
+  // 16 queued runs of ~0.1-1 s each (more on a loaded machine): without a deadline the drain takes them all.
   const server = await spawnServe([
-    writeModelFolder(tempDir(), "slow", slowModelSpec(32, 8192)),
+    writeModelFolder(tempDir(), "slow", slowModelSpec(8, 4096)),
     "--max-batch-size",
     "1",
     "--shutdown-timeout-ms",
     "1000",
   ]);
-  const running = Array.from({ length: 8 }, () =>
+  const running = Array.from({ length: 16 }, () =>
     call(`${server.url}predict`, { body: slowRequest }).then(
       (answer) => answer.status,
       () => "cut",
     ),
   );
-  await admitted(server.url, 8);
+  await admitted(server.url, 16);
   const start = performance.now();
   server.child.kill("SIGTERM");
   await server.exited;
   const seconds = (performance.now() - start) / 1000;
-  assert.ok(seconds < 6, `exit took ${seconds.toFixed(1)} s with a 1 s deadline`);
+  // The deadline, then the one batch still running in its worker (a thread inside ONNX Runtime is never killed).
+  assert.ok(seconds < 4, `exit took ${seconds.toFixed(1)} s with a 1 s deadline`);
   assert.ok((await Promise.all(running)).includes("cut"), "some requests were still running at the deadline");
   assert.match(server.stderr(), /still open at the shutdown deadline/);
 });
