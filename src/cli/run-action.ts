@@ -1,5 +1,6 @@
 import { ExitCode, errorMessage, GpuxError } from "../util/errors.js";
 import { isVerbose } from "../util/log.js";
+import { redactUrls } from "../util/redact-url.js";
 
 /** How errors are shown: text on stderr, or (with --json) one JSON object on stdout. */
 let errorFormat: { json: boolean; event: boolean } = { json: false, event: false };
@@ -17,13 +18,13 @@ export function setErrorFormat(format: { json: boolean; event?: boolean }): void
 function describeError(error: unknown): { message: string; hint: string; exitCode: number } {
   if (error instanceof GpuxError) {
     return {
-      message: error.message,
-      hint: error.hint ?? "Run again with --verbose for details.",
+      message: redactUrls(error.message),
+      hint: redactUrls(error.hint ?? "Run again with --verbose for details."),
       exitCode: error.exitCode,
     };
   }
   return {
-    message: `unexpected failure: ${errorMessage(error)}`,
+    message: redactUrls(`unexpected failure: ${errorMessage(error)}`),
     hint: "this is a bug in gpux; run again with --verbose and report the output.",
     exitCode: ExitCode.runtimeFailure,
   };
@@ -39,7 +40,8 @@ export function reportError(error: unknown): number {
     process.stderr.write(`error: ${message}\nhint: ${hint}\n`);
   }
   const stack = error instanceof GpuxError ? error.cause : error;
-  if (isVerbose() && stack instanceof Error) process.stderr.write(`${stack.stack}\n`);
+  // passwords inside URLs (HF_ENDPOINT, proxies) never reach the terminal, not even in a stack
+  if (isVerbose() && stack instanceof Error) process.stderr.write(`${redactUrls(String(stack.stack))}\n`);
   return exitCode;
 }
 

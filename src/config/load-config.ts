@@ -108,6 +108,23 @@ function reservedWarnings(doc: Doc, lines: LineCounter, file: string): string[] 
     );
 }
 
+/**
+ * Aliases one gpux.yml may expand: far more than a config needs, far fewer than a "billion laughs" file whose
+ * nested aliases would expand to gigabytes (the yaml library refuses past this count).
+ */
+const maxAliasCount = 100;
+
+/** The document as plain data; a file that expands aliases without bound is a config error, not a crash. */
+function plainData(doc: Doc, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount });
+  } catch (error) {
+    throw new UserError(`${file}: too many YAML alias expansions (${(error as Error).message}).`, {
+      hint: `Write the values out; a gpux.yml may expand at most ${maxAliasCount} aliases (*name).`,
+    });
+  }
+}
+
 /** Parse gpux.yml text. `file` is used in messages only. */
 export function parseConfigText(text: string, file = "gpux.yml"): { config: GpuxConfig; warnings: string[] } {
   const lines = new LineCounter();
@@ -125,7 +142,7 @@ export function parseConfigText(text: string, file = "gpux.yml"): { config: Gpux
     });
   }
   const errors: string[] = [];
-  let data = expandAll(doc.toJS(), [], (path, names) => {
+  let data = expandAll(plainData(doc, file), [], (path, names) => {
     errors.push(
       `${file}:${positionOf(doc, lines, path)} ${formatPath(path)}: environment variable ${names.join(", ")} is not set (write \${${names[0]}:-default} for a default)`,
     );

@@ -146,6 +146,12 @@ export const configSchema = z.strictObject({
       api_key: z.string().optional(),
       cors: z.union([z.string(), z.array(z.string()), z.boolean()]).optional(),
       worker_nice: z.number().int().min(0).max(19).optional(),
+      // Server-wide limits (src/server/server-limits.ts holds the defaults).
+      body_limit: z.number().int().positive().optional(),
+      read_timeout_ms: z.number().int().positive().optional(),
+      max_connections: z.number().int().positive().optional(),
+      shutdown_timeout_ms: z.number().int().positive().optional(),
+      max_answer_elements: z.number().int().positive().optional(),
     })
     .optional(),
   preprocessing: z

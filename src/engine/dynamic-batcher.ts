@@ -192,6 +192,11 @@ export class DynamicBatcher {
     );
   }
 
+  /** Answer every request still queued (not yet running) with `error`: a shutdown past its deadline. */
+  abandonQueued(error: Error): void {
+    for (const pending of this.queue.splice(0)) pending.reject(error);
+  }
+
   /** Resolve once every admitted request has been answered. */
   drain(): Promise<void> {
     if (this.admitted === 0) return Promise.resolve();

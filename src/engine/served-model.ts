@@ -2,10 +2,11 @@ import type { LoadedConfig } from "../config/load-config.js";
 import { isDynamicDim, type TensorSpec } from "../onnx/tensor-spec.js";
 import { ModelFiles } from "../pipeline/model-files.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
-import { loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
+import { answersRawTensors, loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
 import { errorMessage } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { checkAnswerSize } from "./answer-limit.js";
 import { describeModel, type ModelDescription } from "./describe-model.js";
 import { type BatchObserver, DynamicBatcher, type InferResult } from "./dynamic-batcher.js";
 import { UnavailableError } from "./serving-errors.js";
@@ -141,21 +142,40 @@ export class ServedModel {
     return this.batcher.infer(feeds, padding);
   }
 
-  /** Answer one JSON request through the pipeline (raw tensors when the model has no task). */
-  async predict(request: unknown): Promise<{ result: unknown; timing: PredictTiming }> {
+  /**
+   * Answer one JSON request through the pipeline (raw tensors when the model has no task); raw answers of
+   * more than `maxAnswerElements` values are refused before they are encoded.
+   */
+  async predict(
+    request: unknown,
+    maxAnswerElements = Number.POSITIVE_INFINITY,
+  ): Promise<{ result: unknown; timing: PredictTiming }> {
     this.checkReady();
     const prepared = await this.pipeline.preprocess(request, this.context);
     const { outputs, queueMs, computeMs, batchRows } = await this.batcher.infer(
       prepared.feeds,
       prepared.padding,
     );
+    if (answersRawTensors(this.pipeline, prepared)) {
+      checkAnswerSize(outputs, Object.keys(outputs), maxAnswerElements);
+    }
     const result = this.pipeline.postprocess(outputs, prepared, this.context);
     return { result, timing: { queueMs, computeMs, batchRows } };
   }
 
-  /** Stop taking requests, answer those admitted, then stop the workers. */
-  async stop(): Promise<void> {
+  /**
+   * Stop taking requests, answer those admitted, then stop the workers. Past the shutdown deadline
+   * (`abandonQueued`), queued requests get 503 at once and only the batches already running are awaited.
+   */
+  async stop(options: { abandonQueued?: boolean } = {}): Promise<void> {
     if (this.state === "ready" || this.state === "loading") this.state = "stopping";
+    if (options.abandonQueued) {
+      this.batcher.abandonQueued(
+        new UnavailableError(`Model '${this.name}' stopped at the shutdown deadline.`, {
+          hint: "Retry on another replica.",
+        }),
+      );
+    }
     await this.batcher.drain();
     await this.pool.close();
   }

@@ -20,12 +20,19 @@ export class DeadlineError extends GpuxError {
 
 /** A GpuxError rebuilt from a status and message that crossed a worker boundary. */
 export class RemoteError extends GpuxError {
-  readonly exitCode = ExitCode.runtimeFailure;
+  /** The exit code of the error's own class, so `serve` and `run` exit alike for the same broken model. */
+  readonly exitCode: ExitCode;
   constructor(
     message: string,
     readonly httpStatus: number,
     hint?: string,
   ) {
     super(message, { hint });
+    this.exitCode =
+      httpStatus === 404
+        ? ExitCode.notFound
+        : httpStatus < 500
+          ? ExitCode.userError
+          : ExitCode.runtimeFailure;
   }
 }

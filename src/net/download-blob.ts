@@ -165,13 +165,24 @@ export async function downloadBlob(
           attempts: maxAttempts,
           backoffMs,
           maxRetryAfterMs: options.maxRetryAfterMs,
-          isFinal: (error) => error instanceof GpuxError || !(error instanceof Error),
+          // Retrying cannot free disk space, and the connection is not at fault.
+          isFinal: (error) => error instanceof GpuxError || !(error instanceof Error) || isDiskFull(error),
           progressed: () => offset > before,
           onRetry: (error) =>
             log.debug(`${options.label}: ${(error as Error).message}; resuming at byte ${offset}`),
         });
       } catch (error) {
         if (error instanceof GpuxError || !(error instanceof Error)) throw error;
+        if (isDiskFull(error)) {
+          const quota = (error as NodeJS.ErrnoException).code === "EDQUOT" ? " (quota exceeded)" : "";
+          throw new RuntimeFailure(
+            `Downloading ${options.label} stopped at byte ${offset} of ${expected.size}: the disk holding ${dirname(partial)} is full${quota}.`,
+            {
+              hint: "Free disk space there (or point HF_HUB_CACHE / GPUX_HOME at a larger disk), then pull again: it resumes.",
+              cause: error,
+            },
+          );
+        }
         throw new RuntimeFailure(`Downloading ${options.label} failed: ${error.message}.`, {
           hint: "Run the same pull again: it resumes where it stopped.",
           cause: error,
@@ -197,4 +208,10 @@ export async function downloadBlob(
     }
     log.warn(`${options.label} failed verification (${detail}); fetching it again`);
   }
+}
+
+/** No space left (or the user's quota spent) on the disk being written. */
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
 }

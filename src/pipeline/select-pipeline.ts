@@ -55,6 +55,11 @@ function withRawTensors(pipeline: Pipeline, task: TaskName): Pipeline<Tagged> {
   };
 }
 
+/** True when the answer to this request is the raw output tensors, decoded in full (no task post-processing). */
+export function answersRawTensors(pipeline: Pipeline, prepared: Prepared): boolean {
+  return pipeline.task === "raw" || (prepared.state as Tagged).raw === true;
+}
+
 /** The pipeline for a model's task (gpux.yml `task:`, served as src/tasks.ts says); raw tensors when none. */
 export function selectPipeline(config: GpuxConfig): Pipeline {
   if (config.task === undefined || config.task === "raw") return rawPipeline;

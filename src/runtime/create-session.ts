@@ -65,6 +65,25 @@ async function tryCreate(
 
 function classifyLoadError(modelPath: string, error: unknown): Error {
   const message = errorMessage(error);
+  // A complete file with an operator this ONNX Runtime lacks: downloading it again would not help.
+  const operator =
+    /No Op registered for (\S+) with domain_version of (\d+)|No opset import for domain '([^']*)'|Could not find an implementation for (\S+)/.exec(
+      message,
+    );
+  if (operator) {
+    const what = operator[1]
+      ? `operator ${operator[1]} (opset ${operator[2]})`
+      : operator[3] !== undefined
+        ? `operators of domain '${operator[3]}'`
+        : `operator ${operator[4]}`;
+    return new UserError(
+      `'${modelPath}' uses ${what}, which ONNX Runtime ${ort.env.versions.common} does not support.`,
+      {
+        hint: "Re-export the model with standard ONNX operators (or a lower opset), or upgrade gpux for a newer ONNX Runtime.",
+        cause: error,
+      },
+    );
+  }
   if (
     /protobuf parsing failed|load model .* failed|invalid_protobuf|model_path must not be empty/i.test(
       message,

@@ -15,15 +15,48 @@ function isExplicitTensor(value: unknown): value is ExplicitTensor {
   return typeof value === "object" && value !== null && !Array.isArray(value) && "data" in value;
 }
 
-function inferShape(value: unknown): number[] {
+/**
+ * Deepest nesting read from a request when the model does not fix the input's rank. Nesting is walked
+ * recursively, so a bound keeps 10 000 levels of `[[[…]]]` from overflowing the stack.
+ */
+export const maxTensorRank = 32;
+
+function rankLimit(spec: TensorSpec): number {
+  return spec.shape?.length ?? maxTensorRank;
+}
+
+function tooDeep(spec: TensorSpec, what: string): UserError {
+  const limit = rankLimit(spec);
+  return new UserError(
+    `Input '${spec.name}': ${what} is nested deeper than ${spec.shape ? `the model's rank ${limit} (shape ${formatShape(spec.shape)})` : `${limit} levels`}.`,
+    { hint: "Send nested arrays with one level per dimension of the input (see `gpux inspect`)." },
+  );
+}
+
+/** The shape implied by the first element at each level, reading no deeper than the input's rank allows. */
+function inferShape(spec: TensorSpec, value: unknown): number[] {
+  const limit = rankLimit(spec);
   const shape: number[] = [];
   let level: unknown = value;
   while (Array.isArray(level)) {
+    if (shape.length === limit) throw tooDeep(spec, "the value");
     shape.push(level.length);
     if (level.length === 0) break;
     level = level[0];
   }
   return shape;
+}
+
+/**
+ * True when every array above the last level has the length the shape says. Checked before allocating, so
+ * the element count is backed by arrays that exist: a first row of 70 000 over 70 000 short rows is refused
+ * instead of allocating 4.9e9 elements. Reads only the rows, not their values (cheap next to the fill).
+ */
+function rowLengthsMatch(node: unknown, depth: number, shape: readonly number[]): boolean {
+  if (!Array.isArray(node) || node.length !== shape[depth]) return false;
+  if (depth === shape.length - 1) return true;
+  for (let i = 0; i < node.length; i++) if (!rowLengthsMatch(node[i], depth + 1, shape)) return false;
+  return true;
 }
 
 function elementCount(shape: readonly number[]): number {
@@ -96,8 +129,22 @@ function flatten(name: string, value: unknown, shape: readonly number[]): unknow
   return out;
 }
 
+/**
+ * The shape against the model's: rank, fixed dimensions, and no empty dimension where the graph does not fix
+ * one at 0 (a zero-element input can abort ONNX Runtime inside some kernels, taking the process with it).
+ */
 function checkShape(spec: TensorSpec, shape: readonly number[]): void {
-  if (!spec.shape) return;
+  const empty = shape.indexOf(0);
+  if (empty >= 0 && spec.shape?.[empty] !== 0) {
+    throw new UserError(
+      `Input '${spec.name}': dimension ${empty} of shape ${formatShape(shape)} is 0; the model does not declare an empty dimension there.`,
+      { hint: "Send at least one element along every dimension." },
+    );
+  }
+  if (!spec.shape) {
+    if (shape.length > maxTensorRank) throw tooDeep(spec, "the shape");
+    return;
+  }
   const expected = spec.shape;
   const mismatch =
     expected.length !== shape.length ||
@@ -113,6 +160,7 @@ function checkShape(spec: TensorSpec, shape: readonly number[]): void {
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value);
   if (value === null) return "null";
+  if (Array.isArray(value)) return "an array (nested deeper than the shape)";
   return typeof value === "object" ? typeof value : String(value);
 }
 
@@ -155,6 +203,7 @@ function fillData(spec: TensorSpec, info: DtypeInfo, flat: readonly unknown[]): 
       for (let i = 0; i < n; i++) {
         const v = flat[i];
         if (typeof v !== "string") throw badValue(spec, v, i, "a string");
+        checkString(spec, v, i);
         out[i] = v;
       }
       return out;
@@ -199,6 +248,23 @@ function fillData(spec: TensorSpec, info: DtypeInfo, flat: readonly unknown[]): 
   }
 }
 
+/** A lone UTF-16 surrogate: JSON allows `"\ud800"`, UTF-8 cannot hold it (it would become U+FFFD). */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Strings reach ONNX Runtime as NUL-terminated UTF-8: refuse what would not come back unchanged. */
+function checkString(spec: TensorSpec, value: string, at: number): void {
+  const problem = value.includes("\0")
+    ? "holds U+0000 (NUL), where ONNX Runtime would cut the string"
+    : loneSurrogate.test(value)
+      ? "holds a lone UTF-16 surrogate, which UTF-8 cannot carry"
+      : undefined;
+  if (problem) {
+    throw new UserError(`Input '${spec.name}': string element ${at} ${problem}.`, {
+      hint: "Send strings of valid Unicode without NUL characters (binary data as base64, for example).",
+    });
+  }
+}
+
 /** JSON cannot carry NaN or ±Infinity; accept them spelled as strings. */
 function parseSpecialFloat(value: unknown): number | undefined {
   if (value === "NaN") return Number.NaN;
@@ -207,24 +273,40 @@ function parseSpecialFloat(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Build an ONNX Runtime tensor from flat values and a shape, casting each value to the spec's dtype. */
-export function encodeFlatTensor(
-  spec: TensorSpec,
-  flat: readonly unknown[],
-  shape: readonly number[],
-): ort.Tensor {
+function supportedDtype(spec: TensorSpec): DtypeInfo {
   const info = dtypeInfo(spec.dtype);
   if (!info) throw new UserError(`Input '${spec.name}': dtype ${spec.dtype} is not supported by gpux.`);
-  if (shape.some((dim) => !Number.isInteger(dim) || dim < 0)) {
-    throw new UserError(`Input '${spec.name}': shape ${formatShape(shape)} must hold non-negative integers.`);
-  }
+  return info;
+}
+
+function tensorFromFlat(spec: TensorSpec, flat: readonly unknown[], shape: readonly number[]): ort.Tensor {
   if (elementCount(shape) !== flat.length) {
     throw new UserError(
       `Input '${spec.name}': shape ${formatShape(shape)} needs ${elementCount(shape)} values, received ${flat.length}.`,
+      {
+        hint: "Send as many values as the shape's dimensions multiply to, flat or nested one level per dimension.",
+      },
     );
   }
+  return new ort.Tensor(spec.dtype, fillData(spec, supportedDtype(spec), flat), shape);
+}
+
+/**
+ * Build an ONNX Runtime tensor from data given with an explicit shape, flat or nested up to one level per
+ * dimension, casting each value to the spec's dtype. The shape is checked against the model before the data
+ * is flattened (never deeper than the shape) or anything is allocated.
+ */
+export function encodeFlatTensor(
+  spec: TensorSpec,
+  data: readonly unknown[],
+  shape: readonly number[],
+): ort.Tensor {
+  supportedDtype(spec);
+  if (shape.some((dim) => !Number.isInteger(dim) || dim < 0)) {
+    throw new UserError(`Input '${spec.name}': shape ${formatShape(shape)} must hold non-negative integers.`);
+  }
   checkShape(spec, shape);
-  return new ort.Tensor(spec.dtype, fillData(spec, info, flat), shape);
+  return tensorFromFlat(spec, shape.length > 1 ? data.flat(shape.length - 1) : data, shape);
 }
 
 /** Build an ONNX Runtime tensor from JSON: nested arrays, a scalar, or `{data, shape}`. */
@@ -236,14 +318,13 @@ export function encodeTensor(spec: TensorSpec, value: unknown): ort.Tensor {
         hint: 'Use {"data": [1, 2, 3, 4], "shape": [2, 2]} or nested arrays.',
       });
     }
-    return encodeFlatTensor(spec, data.flat(Number.POSITIVE_INFINITY), shape);
+    return encodeFlatTensor(spec, data, shape);
   }
-  const shape = inferShape(value);
-  const info = dtypeInfo(spec.dtype);
-  const fast = info ? fillNumbersFast(info, value, shape) : undefined;
-  if (fast) {
-    checkShape(spec, shape);
-    return new ort.Tensor(spec.dtype, fast, shape);
-  }
-  return encodeFlatTensor(spec, flatten(spec.name, value, shape), shape);
+  const info = supportedDtype(spec);
+  const shape = inferShape(spec, value);
+  checkShape(spec, shape);
+  if (shape.length > 0 && !rowLengthsMatch(value, 0, shape)) throw raggedError(spec.name, value, shape);
+  const fast = fillNumbersFast(info, value, shape);
+  if (fast) return new ort.Tensor(spec.dtype, fast, shape);
+  return tensorFromFlat(spec, flatten(spec.name, value, shape), shape);
 }

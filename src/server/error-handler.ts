@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from "fastify";
 import { GpuxError } from "../util/errors.js";
 import { log } from "../util/log.js";
 
@@ -51,3 +53,56 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     });
   });
 }
+
+/** What a client error found by Node's HTTP parser (before any route) means, and what to do about it. */
+function clientErrorAnswer(code: string | undefined): { status: number; error: string; hint: string } {
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT" || code === "ERR_HTTP_REQUEST_TIMEOUT_HEADERS") {
+    return {
+      status: 408,
+      error: "The request did not arrive in time.",
+      hint: "Send the whole request within the read timeout (--read-timeout-ms).",
+    };
+  }
+  if (code === "HPE_HEADER_OVERFLOW") {
+    return {
+      status: 431,
+      error: "The request line or headers are too large.",
+      hint: "Send a shorter URL and fewer or smaller headers (16 KiB in all).",
+    };
+  }
+  return { status: 400, error: "The request is not valid HTTP.", hint: "Send an HTTP/1.1 request." };
+}
+
+/**
+ * Node's `clientError` (malformed HTTP, headers too large, read timeout): answered `{"error", "hint"}` like
+ * every other error, written straight to the socket since no request object exists, then the socket closes.
+ */
+export function writeClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const { status, ...answer } = clientErrorAnswer(error.code);
+  const body = JSON.stringify(answer);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Errors Fastify finds before routing (a URL that does not decode, a path parameter too long) as JSON. */
+export const answerFrameworkError: NonNullable<FastifyServerOptions["frameworkErrors"]> = (
+  error,
+  _request,
+  reply,
+) => {
+  const tooLong = error.statusCode === 414;
+  (reply as FastifyReply).code(tooLong ? 414 : 400).send({
+    error: tooLong
+      ? "A path segment is too long."
+      : "The URL does not decode: a '%' not followed by two hex digits, or bytes that are not UTF-8.",
+    hint: tooLong
+      ? "Model names and path segments are at most 100 characters."
+      : "Percent-encode special characters in the URL (e.g. %25 for %).",
+  });
+};

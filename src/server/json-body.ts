@@ -1,6 +1,20 @@
 import type { FastifyInstance } from "fastify";
 import { UserError } from "../util/errors.js";
 
+/**
+ * Why a body that arrived whole is refused. Fastify's parser gives one message for bad JSON and for JSON
+ * whose `__proto__` / `constructor.prototype` keys it refuses; a plain parse (only on this error path) tells
+ * them apart, so a client is never told that valid JSON is invalid.
+ */
+function bodyProblem(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (syntax) {
+    return `The request body is not valid JSON (${(syntax as Error).message}).`;
+  }
+  return `The request body holds a "__proto__" or "constructor.prototype" key, which gpux refuses (prototype poisoning).`;
+}
+
 /** A body that arrived whole but is not JSON; answered 400 by the preValidation hook below. */
 class UnparsableBody {
   constructor(readonly message: string) {}
@@ -13,18 +27,22 @@ class UnparsableBody {
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser("error", "error");
+  // Fatal: bytes that are not UTF-8 are refused, where a plain decode would turn them into U+FFFD silently.
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    if (body === "") {
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(null, new UnparsableBody("The request body is not valid UTF-8."));
+      return;
+    }
+    if (text === "") {
       done(null, new UnparsableBody("The request body is empty; send a JSON object."));
       return;
     }
-    parse(request, String(body), (error, value) =>
-      done(
-        null,
-        error ? new UnparsableBody(`The request body is not valid JSON (${error.message}).`) : value,
-      ),
-    );
+    parse(request, text, (error, value) => done(null, error ? new UnparsableBody(bodyProblem(text)) : value));
   });
   app.addHook("preValidation", async (request) => {
     if (request.body instanceof UnparsableBody) {

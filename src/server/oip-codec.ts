@@ -59,7 +59,7 @@ export function decodeOipInputs(request: OipInferRequest, specs: readonly Tensor
       );
     }
     rejectBinary(`Input '${input.name}'`, input.parameters);
-    feeds[input.name] = encodeFlatTensor(spec, input.data.flat(Number.POSITIVE_INFINITY), input.shape);
+    feeds[input.name] = encodeFlatTensor(spec, input.data, input.shape);
   }
   const missing = specs.filter((spec) => !feeds[spec.name]).map((spec) => `'${spec.name}'`);
   if (missing.length > 0)

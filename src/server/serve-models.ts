@@ -7,11 +7,13 @@ import { log } from "../util/log.js";
 import { defaults } from "../util/settings.js";
 import { type CreateServerOptions, createServer } from "./create-server.js";
 import type { ServerContext } from "./server-context.js";
+import { type ServerLimits, serverLimitDefaults } from "./server-limits.js";
 import { ServingMetrics } from "./serving-metrics.js";
 
 export interface ServeOptions
   extends ServingFlags,
-    Pick<CreateServerOptions, "apiKey" | "cors" | "bodyLimit"> {
+    Pick<CreateServerOptions, "apiKey" | "cors">,
+    Partial<ServerLimits> {
   /** Address to bind. Default 127.0.0.1 (this machine only). */
   host?: string;
   /** Port; 0 picks a free one. Default 8080. */
@@ -26,7 +28,10 @@ export interface RunningServer {
   url: string;
   /** Resolves when every model is ready; rejects when one fails to load. */
   ready: Promise<void>;
-  /** Graceful stop: refuse new requests (503), answer those accepted, stop the workers. */
+  /**
+   * Graceful stop: keep accepting connections but answer new requests 503, answer those accepted (within
+   * shutdownTimeoutMs), then close every connection and stop the workers.
+   */
   close(): Promise<void>;
 }
 
@@ -62,18 +67,38 @@ export async function serveModels(
   const close = () => {
     closing ??= (async () => {
       context.shuttingDown = true;
-      const deadline = Math.max(...models.map((m) => m.options.timeoutMs)) + 5000;
-      const force = setTimeout(() => {
-        log.warn("requests still open at the shutdown deadline; closing their connections");
-        app.server.closeAllConnections();
-      }, deadline);
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
-      await app.close();
-      clearInterval(sweep);
-      clearTimeout(force);
-      await Promise.all(models.map((m) => m.stop()));
+      const drained = await drainRequests(
+        context,
+        options.shutdownTimeoutMs ?? serverLimitDefaults.shutdownTimeoutMs,
+      );
+      // Only idle keep-alive connections, unfinished uploads and requests past the deadline are left.
+      const closed = app.close();
+      app.server.closeAllConnections();
+      await closed;
+      await Promise.all(models.map((m) => m.stop({ abandonQueued: !drained })));
     })();
     return closing;
   };
   return { app, context, models, url: `http://${shownHost}:${port}/`, ready, close };
+}
+
+/** Quiet this long before the listener closes: connections queued in the kernel are accepted, not reset. */
+const quietBeforeCloseMs = 100;
+
+/**
+ * Wait until every accepted request is answered and no connection arrived for a moment (true), or the
+ * deadline (false). The listener stays open meanwhile: closing it at once would reset connections waiting to be accepted.
+ */
+async function drainRequests(context: ServerContext, deadlineMs: number): Promise<boolean> {
+  const end = performance.now() + deadlineMs;
+  const settled = () =>
+    context.openRequests === 0 && performance.now() - context.lastConnectionAt >= quietBeforeCloseMs;
+  // One turn of the event loop first, so connections already queued are accepted before anything closes.
+  await new Promise((resolve) => setImmediate(resolve));
+  while (!settled() && performance.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  if (context.openRequests === 0) return true;
+  log.warn(`${context.openRequests} requests still open at the shutdown deadline; closing their connections`);
+  return false;
 }

@@ -1,17 +1,24 @@
 import type { ServedModel } from "../engine/served-model.js";
+import { DeadlineError } from "../engine/serving-errors.js";
 import { GpuxError, NotFoundError, UserError } from "../util/errors.js";
+import type { ServerLimits } from "./server-limits.js";
 import type { ServingMetrics } from "./serving-metrics.js";
 
 /** What every route module needs: the served models by name, the metrics, and whether we are stopping. */
 export class ServerContext {
   readonly models: ReadonlyMap<string, ServedModel>;
   shuttingDown = false;
+  /** Requests whose body has arrived and that are not answered yet: what a shutdown waits for. */
+  openRequests = 0;
+  /** When the last connection was accepted (performance.now()): a shutdown waits for arrivals to stop. */
+  lastConnectionAt = 0;
 
   constructor(
     models: readonly ServedModel[],
     readonly metrics: ServingMetrics,
     /** True when requests must carry the API key (the playground asks for it). */
     readonly authRequired: boolean,
+    readonly limits: ServerLimits,
   ) {
     this.models = new Map(models.map((m) => [m.name, m]));
   }
@@ -39,17 +46,34 @@ export class ServerContext {
     });
   }
 
-  /** Time an inference call and record its outcome per model (success, or failure by status). */
+  /**
+   * Run one request (pre-processing, queue, inference, post-processing) within the model's timeout_ms, and
+   * record its outcome per model (success, or failure by status).
+   */
   async measure<T>(model: ServedModel, run: () => Promise<T>): Promise<T> {
     const start = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new DeadlineError(`Model '${model.name}' did not answer within ${model.options.timeoutMs} ms.`, {
+              hint: "Send a smaller request, or raise --timeout-ms (serving.timeout_ms).",
+            }),
+          ),
+        model.options.timeoutMs,
+      );
+    });
     try {
-      const result = await run();
+      const result = await Promise.race([run(), deadline]);
       this.metrics.recordRequest(model, 200, (performance.now() - start) / 1000);
       return result;
     } catch (error) {
       const status = error instanceof GpuxError ? error.httpStatus : 500;
       this.metrics.recordRequest(model, status, (performance.now() - start) / 1000);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

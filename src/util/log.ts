@@ -1,6 +1,7 @@
+import { redactUrls } from "./redact-url.js";
 import { envSettings } from "./settings.js";
 
-/** Diagnostics go to stderr so stdout stays clean for results and --json. */
+/** Diagnostics go to stderr so stdout stays clean for results and --json; passwords in URLs never show. */
 let verbose = envSettings.verbose();
 
 export function setVerbose(on: boolean): void {
@@ -14,14 +15,14 @@ export function isVerbose(): boolean {
 export const log = {
   /** Always shown: things the user should know (a fallback, a warning). */
   warn(message: string): void {
-    process.stderr.write(`warning: ${message}\n`);
+    process.stderr.write(redactUrls(`warning: ${message}\n`));
   },
   /** Always shown: what happened besides the result (a file written). */
   info(message: string): void {
-    process.stderr.write(`${message}\n`);
+    process.stderr.write(redactUrls(`${message}\n`));
   },
   /** Shown with --verbose only. */
   debug(message: string): void {
-    if (verbose) process.stderr.write(`debug: ${message}\n`);
+    if (verbose) process.stderr.write(redactUrls(`debug: ${message}\n`));
   },
 };

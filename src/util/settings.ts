@@ -21,6 +21,13 @@ export const defaults = {
     timeoutMs: 30_000,
     workerNice: 10,
     bodyLimit: 16 * 1024 * 1024,
+    // 16 MiB in 30 s is ~550 KB/s: slow links still upload a full body, a stalled one is dropped.
+    readTimeoutMs: 30_000,
+    maxConnections: 1024,
+    /** Under Kubernetes' 30 s grace period. */
+    shutdownTimeoutMs: 25_000,
+    // 2^22 values: ~10-40 MB of JSON that takes ~1-2 s to encode; an Expand to 2e7 values took 8.6 s.
+    maxAnswerElements: 4 * 1024 * 1024,
   },
   run: { runs: 100, warmup: 10 },
   /** gpux.yml `runtime:` (a model's own; never shared between models). */

@@ -11,6 +11,11 @@ test("SIGTERM during load: every accepted request is answered, later ones refuse
     writeModelFolder(dir, "slow", slowModelSpec(8, 4096)),
     "--max-batch-size",
     "1",
+    // On a loaded machine the 24 runs can take longer than the default deadlines this test is not about.
+    "--shutdown-timeout-ms",
+    "120000",
+    "--timeout-ms",
+    "120000",
   ]);
   const body = { x: [new Array(256).fill(1)] };
   const accepted = Array.from({ length: 24 }, () => call(`${server.url}predict`, { body }));

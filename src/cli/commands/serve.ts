@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { resolveModelRef } from "../../app/resolve.js";
 import { resolveServeRefs } from "../../app/resolve-repository.js";
@@ -15,27 +16,37 @@ interface ServeFlags extends ServingFlags {
   port?: number;
   apiKey?: string;
   cors?: string;
+  apiKeyFile?: string;
   bodyLimit?: number;
+  readTimeoutMs?: number;
+  maxConnections?: number;
+  shutdownTimeoutMs?: number;
+  maxAnswerElements?: number;
   modelName?: string;
   config?: string;
 }
 
 /** Server-wide settings: flags first, then the first model's gpux.yml `serving:` that sets them, then defaults. */
 function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): ServeOptions {
-  const fromYaml = <K extends "host" | "port" | "api_key" | "cors">(key: K) =>
+  const fromYaml = <K extends keyof NonNullable<LoadedConfig["config"]["serving"]>>(key: K) =>
     loaded.map((l) => l.config.serving?.[key]).find((v) => v !== undefined);
   const {
     host,
     port,
     apiKey: apiKeyFlag,
+    apiKeyFile,
     cors: corsFlag,
     bodyLimit,
+    readTimeoutMs,
+    maxConnections,
+    shutdownTimeoutMs,
+    maxAnswerElements,
     modelName,
     config,
     ...modelFlags
   } = flags;
   const cors = corsFlag !== undefined ? corsFlag.split(",").map((o) => o.trim()) : fromYaml("cors");
-  const apiKey = apiKeyFlag ?? envSettings.apiKey() ?? fromYaml("api_key");
+  const apiKey = apiKeyFlag ?? readApiKeyFile(apiKeyFile) ?? envSettings.apiKey() ?? fromYaml("api_key");
   if (apiKey === "")
     throw new UserError("The API key is empty.", { hint: "Pass a non-empty --api-key or none." });
   return {
@@ -44,8 +55,24 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     port: port ?? fromYaml("port") ?? defaults.serve.port,
     apiKey,
     cors: cors === false ? undefined : cors,
-    bodyLimit,
+    bodyLimit: bodyLimit ?? fromYaml("body_limit"),
+    readTimeoutMs: readTimeoutMs ?? fromYaml("read_timeout_ms"),
+    maxConnections: maxConnections ?? fromYaml("max_connections"),
+    shutdownTimeoutMs: shutdownTimeoutMs ?? fromYaml("shutdown_timeout_ms"),
+    maxAnswerElements: maxAnswerElements ?? fromYaml("max_answer_elements"),
   };
+}
+
+/** The key from --api-key-file (first line, trimmed): unlike --api-key, it does not show in `ps`. */
+function readApiKeyFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, "utf8").split(/\r?\n/, 1)[0]?.trim();
+  } catch (error) {
+    throw new UserError(`Cannot read the API key file ${path} (${(error as NodeJS.ErrnoException).code}).`, {
+      hint: "Pass a readable file holding the key on its first line.",
+    });
+  }
 }
 
 async function serve(refs: string[], flags: ServeFlags): Promise<void> {
@@ -147,7 +174,11 @@ export function registerServeCommand(program: Command): void {
         { min: 1, integer: false },
       ),
     )
-    .option("--api-key <key>", "require this key as Bearer token (serving.api_key, env GPUX_API_KEY)")
+    .option(
+      "--api-key <key>",
+      "require this key as Bearer token (serving.api_key); visible in `ps`: prefer env GPUX_API_KEY or --api-key-file",
+    )
+    .option("--api-key-file <path>", "read the API key from the first line of this file")
     .option("--cors <origins>", "allow browser calls from these comma-separated origins, or * (serving.cors)")
     .option("--provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")
     .addOption(
@@ -160,7 +191,35 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       numberOption(
         "--body-limit <bytes>",
-        `largest request body before 413 (default ${d.bodyLimit / 2 ** 20} MiB)`,
+        `largest request body before 413 (serving.body_limit, default ${d.bodyLimit / 2 ** 20} MiB)`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--read-timeout-ms <ms>",
+        `headers + body must arrive within this, else 408 (serving.read_timeout_ms, default ${d.readTimeoutMs})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-connections <n>",
+        `open connections at once; more are closed (serving.max_connections, default ${d.maxConnections})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--shutdown-timeout-ms <ms>",
+        `SIGTERM: cut requests still open after this (serving.shutdown_timeout_ms, default ${d.shutdownTimeoutMs})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-answer-elements <n>",
+        `most values in one answer (serving.max_answer_elements, default ${d.maxAnswerElements})`,
         { min: 1 },
       ),
     )

@@ -1,5 +1,6 @@
 import type { Pipeline, PipelineContext } from "../pipeline.js";
 import { floatOutput } from "../postprocess/scores.js";
+import { encodeInSlices } from "../text/encode-in-slices.js";
 import { loadTokenizer } from "../text/load-tokenizer.js";
 import { answerFor, type TextState } from "../text/prepare-text.js";
 import { readTextRequest } from "../text/read-text-request.js";
@@ -63,7 +64,11 @@ export const embeddingPipeline: Pipeline<TextState> = {
     const texts = parsed.items.flatMap((item) =>
       item.pair === undefined ? [item.text] : [item.text, item.pair],
     );
-    const encodings = texts.map((text) => tokenizer.encode(text, undefined, { maxLength }));
+    const encodings = await encodeInSlices(
+      tokenizer,
+      texts.map((text) => ({ text })),
+      { maxLength },
+    );
     return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
   },
   postprocess(outputs, prepared, context) {

@@ -23,7 +23,7 @@ export const fillMaskPipeline: Pipeline<TextState> = {
   },
   async preprocess(request, context) {
     const tokenizer = loadTokenizer(context);
-    const prepared = prepareText(request, context, tokenizer, { options: ["top_k"] });
+    const prepared = await prepareText(request, context, tokenizer, { options: ["top_k"] });
     readTopK(prepared.state.request.body, undefined);
     const maskId = tokenizer.maskToken === undefined ? undefined : tokenizer.tokenToId(tokenizer.maskToken);
     prepared.state.encodings.forEach((encoding, i) => {

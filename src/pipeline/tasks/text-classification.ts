@@ -15,7 +15,7 @@ export const textClassificationPipeline: Pipeline<TextState> = {
     context.files.json("config.json");
   },
   async preprocess(request, context) {
-    const prepared = prepareText(request, context, loadTokenizer(context), { options: ["top_k"] });
+    const prepared = await prepareText(request, context, loadTokenizer(context), { options: ["top_k"] });
     readTopK(prepared.state.request.body, undefined);
     return prepared;
   },

@@ -34,7 +34,7 @@ export const tokenClassificationPipeline: Pipeline<TextState> = {
     context.files.json("config.json");
   },
   async preprocess(request, context) {
-    const prepared = prepareText(request, context, loadTokenizer(context), {
+    const prepared = await prepareText(request, context, loadTokenizer(context), {
       options: ["aggregation_strategy"],
     });
     strategyOf(prepared.state.request.body, context.config.postprocessing?.aggregation_strategy);

@@ -1,4 +1,5 @@
 import type { PipelineContext, Prepared } from "../pipeline.js";
+import { encodeInSlices } from "./encode-in-slices.js";
 import { readTextRequest, type TextRequest, type TextRequestShape } from "./read-text-request.js";
 import type { Encoding } from "./special-tokens.js";
 import { maxLengthFor, textFeeds } from "./text-feeds.js";
@@ -12,18 +13,16 @@ export interface TextState {
 }
 
 /** Validate, tokenize (truncating to the model's length) and build padded feeds for a text request. */
-export function prepareText(
+export async function prepareText(
   request: unknown,
   context: PipelineContext,
   tokenizer: TextTokenizer,
   shape: TextRequestShape = {},
   truncation: TruncationStrategy = "longest_first",
-): Prepared<TextState> {
+): Promise<Prepared<TextState>> {
   const parsed = readTextRequest(request, shape);
   const maxLength = maxLengthFor(context, tokenizer);
-  const encodings = parsed.items.map((item) =>
-    tokenizer.encode(item.text, item.pair, { maxLength, truncation }),
-  );
+  const encodings = await encodeInSlices(tokenizer, parsed.items, { maxLength, truncation });
   return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
 }
 

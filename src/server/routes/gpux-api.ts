@@ -98,7 +98,9 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
   );
 
   const predict = async (model: ServedModel, body: unknown, reply: FastifyReply) => {
-    const { result, timing } = await ctx.measure(model, () => model.predict(body));
+    const { result, timing } = await ctx.measure(model, () =>
+      model.predict(body, ctx.limits.maxAnswerElements),
+    );
     serverTiming(reply, timing);
     return result;
   };

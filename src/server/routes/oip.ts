@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { checkAnswerSize } from "../../engine/answer-limit.js";
 import type { ServedModel } from "../../engine/served-model.js";
 import { NotFoundError } from "../../util/errors.js";
 import { gpuxVersion } from "../../util/version.js";
@@ -100,6 +101,7 @@ export function registerOipRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const names = selectOutputs(body, model.outputs);
       const feeds = decodeOipInputs(body, model.inputs);
       const { outputs, queueMs, computeMs, batchRows } = await model.infer(feeds);
+      checkAnswerSize(outputs, names, ctx.limits.maxAnswerElements);
       return {
         model_name: model.name,
         model_version: model.version,

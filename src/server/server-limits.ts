@@ -1,0 +1,32 @@
+import { defaults } from "../util/settings.js";
+
+/**
+ * Server-wide limits that keep slow or hostile clients from holding the server: every default in one place
+ * (docs/guides/serving.md, "Limits and timeouts", lists them with their flags and gpux.yml fields).
+ */
+export interface ServerLimits {
+  /** Largest request body in bytes; larger ones get 413. */
+  bodyLimit: number;
+  /** A request's headers and body must arrive within this many ms, else 408 and the connection closes. */
+  readTimeoutMs: number;
+  /** Open connections at once; connections beyond it are closed as they arrive. */
+  maxConnections: number;
+  /** After SIGTERM, requests still unanswered this many ms later are cut off (under Kubernetes' 30 s grace). */
+  shutdownTimeoutMs: number;
+  /** Most values (tensor elements) in one answer; a larger answer is refused before it is encoded. */
+  maxAnswerElements: number;
+}
+
+export const serverLimitDefaults: ServerLimits = {
+  bodyLimit: defaults.serve.bodyLimit,
+  readTimeoutMs: defaults.serve.readTimeoutMs,
+  maxConnections: defaults.serve.maxConnections,
+  shutdownTimeoutMs: defaults.serve.shutdownTimeoutMs,
+  maxAnswerElements: defaults.serve.maxAnswerElements,
+};
+
+/** How long an idle keep-alive connection stays open: Fastify's 72 s, above common load balancers' 60 s. */
+export const keepAliveTimeoutMs = 72_000;
+
+/** How often Node checks connections against the read timeout (its default, 30 s, would stretch it). */
+export const readTimeoutCheckMs = 1_000;

@@ -1,0 +1,7 @@
+/** `scheme://user:password@` inside any text: credentials someone put in a URL (HF_ENDPOINT, a proxy). */
+const userinfo = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/** The text with the user:password part of every URL replaced by `***`, for anything printed or logged. */
+export function redactUrls(text: string): string {
+  return text.replace(userinfo, "$1***@");
+}
