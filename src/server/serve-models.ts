@@ -5,6 +5,7 @@ import { modelServingOptions, type ServingFlags } from "../engine/serving-option
 import { UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { type CreateServerOptions, createServer } from "./create-server.js";
+import { listenError } from "./listen-error.js";
 import type { ServerContext } from "./server-context.js";
 import { ServingMetrics } from "./serving-metrics.js";
 
@@ -50,9 +51,15 @@ export async function serveModels(
   );
   const { app, context } = createServer({ ...options, models, metrics });
   const host = options.host ?? "127.0.0.1";
-  await app.listen({ host, port: options.port ?? 8080 });
+  const port = options.port ?? 8080;
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw listenError(error, host, port);
+  }
   const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
+  const bound = typeof address === "object" && address ? address.port : port;
   const shownHost =
     host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const ready = Promise.all(models.map((m) => m.start())).then(() => undefined);
@@ -74,5 +81,5 @@ export async function serveModels(
     })();
     return closing;
   };
-  return { app, context, models, url: `http://${shownHost}:${port}/`, ready, close };
+  return { app, context, models, url: `http://${shownHost}:${bound}/`, ready, close };
 }
