@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { RuntimeFailure } from "../util/errors.js";
+import { onExit } from "../util/process-exit.js";
 import { conversionKey, readCachedConversion, writeConversionRecord } from "./conversion-cache.js";
 import type {
   ConversionReport,
@@ -61,6 +61,20 @@ function checkValidation(figures: ValidationFigures | undefined, what: string): 
   return figures;
 }
 
+/** Remove `dir` and its parents up to `top` (included) while they are empty. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (
+      !(await rmdir(current).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (current === top || dirname(current) === current) return;
+  }
+}
+
 async function moveInto(fromDir: string, toDir: string, names: readonly string[]): Promise<void> {
   for (const name of names) await rename(join(fromDir, name), join(toDir, name));
 }
@@ -92,10 +106,16 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
         });
         return cached;
       }
-      const outDirExisted = existsSync(outDir);
-      await mkdir(outDir, { recursive: true });
+      // the first folder this conversion creates (`<source>/.gpux` for `gpux convert <folder>`), if any
+      const made = await mkdir(outDir, { recursive: true });
       const work = await mkdtemp(join(outDir, ".converting-"));
       let kept = false;
+      // a failed or interrupted conversion leaves no trace: its work folder goes, and the folders it made
+      const cleanUp = async () => {
+        await rm(work, { recursive: true, force: true });
+        if (!kept && made) await removeEmptyFolders(outDir, made);
+      };
+      const unregister = onExit(cleanUp);
       try {
         options.progress?.emit({
           phase: "convert",
@@ -144,9 +164,8 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
         kept = true;
         return converted;
       } finally {
-        await rm(work, { recursive: true, force: true });
-        // a failed conversion leaves no trace: the folder goes too when this conversion made it
-        if (!kept && !outDirExisted) await rmdir(outDir).catch(() => {});
+        unregister();
+        await cleanUp();
       }
     },
   };

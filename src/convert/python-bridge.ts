@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { errorMessage, type GpuxError, RuntimeFailure, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { isExiting, onExit } from "../util/process-exit.js";
 import type { ProgressSink } from "../util/progress.js";
 
 /** The folder holding the gpux_bridge package (python/ at the package root, from src/ or dist/). */
@@ -76,6 +77,7 @@ class BridgeProcess {
   private failure: GpuxError | undefined;
   private progress: ProgressSink | undefined;
   private readonly stderrTail: string[] = [];
+  private readonly unregisterExit: () => void;
 
   constructor(args: readonly string[]) {
     const pythonPath = [bridgeDir, process.env.PYTHONPATH].filter(Boolean).join(":");
@@ -87,6 +89,10 @@ class BridgeProcess {
       this.child.on("error", (error) => resolve({ code: null, signal: null, error }));
       this.child.on("close", (code, signal) => resolve({ code, signal }));
     });
+    // gpux stopped by a signal stops its converter too, and waits for it: it writes into the temp folder
+    // that the next clean-up removes
+    this.unregisterExit = onExit(() => this.stop());
+    void this.closed.then(() => this.unregisterExit());
     createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
       log.debug(`python: ${line}`);
       this.stderrTail.push(line);
@@ -112,6 +118,8 @@ class BridgeProcess {
     this.progress = progress;
     this.child.stdin?.end(JSON.stringify(request));
     const { code, signal, error } = await this.closed;
+    // stopped because gpux is exiting (a signal): the clean-ups report that, not a failed conversion
+    if (isExiting()) return new Promise(() => {});
     if (error !== undefined) throw pythonMissing(error);
     if (this.failure) throw this.failure;
     if (code === 0 && this.result) return this.result;
@@ -124,6 +132,15 @@ class BridgeProcess {
 
   kill(): void {
     this.child.kill();
+  }
+
+  /** SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves once it has exited. */
+  async stop(graceMs = 2000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.closed;
+    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { pullModel } from "../../app/pull-model.js";
+import { setInterruptMessage, withExitCleanup } from "../../util/process-exit.js";
 import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { formatBytes } from "../format-bytes.js";
 import { formatTable } from "../format-table.js";
@@ -25,9 +26,15 @@ async function pull(ref: string, flags: PullFlags): Promise<void> {
   const convert = parseConvertFlags({ task, opset, atol, optimize });
   const progress = createProgressRenderer({ json: flags.json });
   const started = Date.now();
+  // downloads resume from their .incomplete files, and the lock and temp folders go on the way out
+  setInterruptMessage("interrupted; run the same command to resume");
   let result: Awaited<ReturnType<typeof pullModel>>;
   try {
-    result = await pullModel(ref, { ...pullFlags, convert, progress });
+    // registered first, so it runs last: the bars stop after the converter and files are gone
+    result = await withExitCleanup(
+      () => progress.stop(),
+      () => pullModel(ref, { ...pullFlags, convert, progress }),
+    );
   } finally {
     progress.stop();
   }
