@@ -12,7 +12,7 @@ import type {
   ValidationFigures,
 } from "./converter.js";
 import { type DetectedTask, defaultOpset, detectTask, readTransformersConfig } from "./detect-task.js";
-import { runBridge } from "./python-bridge.js";
+import { type BridgeFramework, runBridge } from "./python-bridge.js";
 
 /** Default largest accepted difference between ONNX and the source framework. */
 export const defaultAtol = 1e-4;
@@ -20,7 +20,7 @@ export const defaultAtol = 1e-4;
 export interface BridgeConverterSpec {
   name: string;
   /** The bridge's framework switch. */
-  framework: "pytorch" | "tensorflow";
+  framework: BridgeFramework;
   canConvert(snapshot: Snapshot): boolean;
   /** Whether a transformers config.json is required (a plain Keras model has none). */
   needsConfig(snapshot: Snapshot): boolean;
@@ -87,10 +87,11 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
     async convert(snapshot: Snapshot, outDir: string, options: ConvertOptions): Promise<ConvertResult> {
       const started = Date.now();
       const config = spec.needsConfig(snapshot) ? await readTransformersConfig(snapshot) : {};
-      // a plain Keras model has no head to detect: its graph is exported as it is
-      const detected: DetectedTask = spec.needsConfig(snapshot)
-        ? detectTask(config, snapshot, options.task)
-        : detectTask({}, snapshot, options.task ?? "feature-extraction");
+      // a plain Keras model has no head to detect: its graph is exported as it is, tensors in and out
+      const detected: DetectedTask | { task: "raw"; source: "graph" } =
+        spec.needsConfig(snapshot) || options.task !== undefined
+          ? detectTask(config, snapshot, options.task)
+          : { task: "raw", source: "graph" };
       const settings = {
         task: detected.task,
         opset: options.opset ?? defaultOpset(config.model_type),

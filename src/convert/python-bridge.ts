@@ -10,6 +10,9 @@ import type { ProgressSink } from "../util/progress.js";
 /** The folder holding the gpux_bridge package (python/ at the package root, from src/ or dist/). */
 export const bridgeDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "python");
 
+/** The bridge's converters: transformers checkpoints, Keras files, TensorFlow's own formats. */
+export type BridgeFramework = "pytorch" | "keras" | "tensorflow";
+
 /** The Python the bridge runs with: GPUX_PYTHON, else python3. */
 export function pythonCommand(): string {
   return process.env.GPUX_PYTHON || "python3";
@@ -151,7 +154,7 @@ let prestarted: { framework: string; bridge: BridgeProcess } | undefined;
  * seconds) while the checkpoint is still downloading. The next `runBridge("convert", …)` for that framework
  * uses it; `discardPrestartedBridge` stops one that turned out not to be needed.
  */
-export function prestartBridge(framework: "pytorch" | "tensorflow"): void {
+export function prestartBridge(framework: BridgeFramework): void {
   if (prestarted?.framework === framework) return;
   discardPrestartedBridge();
   prestarted = { framework, bridge: new BridgeProcess(["convert", "--preload", framework]) };
