@@ -13,7 +13,8 @@ class UnparsableBody {
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser("error", "error");
-  app.removeContentTypeParser("application/json");
+  // only JSON is accepted: any other body (text/plain included, which Fastify parses by default) gets 415
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     if (body === "") {
       done(null, new UnparsableBody("The request body is empty; send a JSON object."));
