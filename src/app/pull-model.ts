@@ -33,6 +33,8 @@ export interface PullModelResult {
   /** Files chosen (with sizes); for a dry run, what would be fetched. */
   files: Array<Pick<PulledFile, "path" | "size"> & { cached?: boolean }>;
   downloadedBytes: number;
+  /** For a dry run: what the chosen files are (onnx, safetensors, pytorch, tensorflow …): not onnx converts. */
+  format?: string;
 }
 
 /** Link each pulled file into the entry under its repo path, so gpux.yml's relative paths work. */
@@ -86,7 +88,7 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
   }
   if (options.dryRun) {
     const pulled = await registry.pull(remote, { ...options, dryRun: true });
-    return { remote, cached: false, files: pulled.files, downloadedBytes: 0 };
+    return { remote, cached: false, files: pulled.files, format: pulled.format, downloadedBytes: 0 };
   }
 
   const lockName = `${registry.name}--${remote.repoId.toLowerCase().split("/").join("--")}.lock`;

@@ -25,16 +25,19 @@ export class TransferRate {
     return sum;
   }
 
-  /** Bytes per second moved in this run; undefined in the first half second (a rate that means nothing). */
-  bytesPerSecond(now = Date.now()): number | undefined {
+  /**
+   * Bytes per second moved in this run; undefined in the first half second (a rate that means nothing yet)
+   * unless the transfer is `finished`.
+   */
+  bytesPerSecond(finished = false, now = Date.now()): number | undefined {
     if (this.started === undefined) return undefined;
-    const seconds = (now - this.started) / 1000;
-    return seconds >= 0.5 ? this.moved() / seconds : undefined;
+    const seconds = Math.max(0.001, (now - this.started) / 1000);
+    return seconds >= 0.5 || finished ? this.moved() / seconds : undefined;
   }
 
   /** "3.1 MB/s, ETA 5 s" for `remaining` bytes, or "" before a rate is known. */
   describe(remaining: number, now = Date.now()): string {
-    const rate = this.bytesPerSecond(now);
+    const rate = this.bytesPerSecond(remaining <= 0, now);
     if (rate === undefined) return "";
     if (remaining <= 0) return `${formatBytes(rate)}/s`;
     const eta = rate > 0 ? `ETA ${formatDuration(remaining / rate)}` : "ETA -";
