@@ -40,9 +40,8 @@ test("pull --dry-run of cached files says they are cached and would fetch nothin
   assert.match(dry.stdout, /would fetch 0 files, 0 B \(\d+ already in the cache\)/);
   assert.match(dry.stdout, /^onnx\/model\.onnx\s+\d+ B\s+cached$/m);
   assert.doesNotMatch(dry.stdout, /to fetch/);
-  const json = JSON.parse(
-    (await runCli(["pull", "org/Onnx", "--dry-run", "--json"], { env: env(home) })).stdout,
-  );
+  const lines = (await runCli(["pull", "org/Onnx", "--dry-run", "--json"], { env: env(home) })).stdout;
+  const json = JSON.parse(lines.trim().split("\n").at(-1) as string);
   assert.ok(json.files.every((f: { cached: boolean }) => f.cached === true));
 });
 
