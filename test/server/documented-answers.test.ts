@@ -27,14 +27,19 @@ describe("answers the docs promise (http-api.md, serving.md)", async () => {
   });
 });
 
-test("a model repository's version folders are served as that version, not 1.0.0", async () => {
+test("a model repository's version folders are served as that version, not 1.0.0; /info's hint fits /info", async () => {
   const repo = join(dir, "repo");
   mkdirSync(join(repo, "versioned"), { recursive: true });
   writeModelFolder(join(repo, "versioned"), "1", addOneSpec);
   writeModelFolder(join(repo, "versioned"), "7", addOneSpec);
+  writeModelFolder(repo, "plain", addOneSpec);
   const server = await serveModels(await resolveServeRefs([repo]), { port: 0 });
   after(() => server.close());
   await server.ready;
+  // two models (versioned, and the repo's own add): /info's hint names its own way to choose
+  const info = await call(`${server.url}info`);
+  assert.equal(info.status, 400);
+  assert.match((info.body as { hint: string }).hint, /^Use \/info\?model=NAME with one of: /);
   const metadata = await call(`${server.url}v2/models/versioned`);
   assert.deepEqual((metadata.body as { versions: string[] }).versions, ["7"]);
   assert.equal((await call(`${server.url}v2/models/versioned/versions/7/ready`)).status, 200);
