@@ -88,7 +88,7 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
       const started = Date.now();
       const config = spec.needsConfig(snapshot) ? await readTransformersConfig(snapshot) : {};
       // a plain Keras model has no head to detect: its graph is exported as it is, tensors in and out
-      const detected: DetectedTask | { task: "raw"; source: "graph" } =
+      const detected: DetectedTask | { task: "raw"; head?: undefined; source: "graph" } =
         spec.needsConfig(snapshot) || options.task !== undefined
           ? detectTask(config, snapshot, options.task)
           : { task: "raw", source: "graph" };
