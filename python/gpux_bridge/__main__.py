@@ -1,6 +1,6 @@
-"""gpux's Python bridge: `python -m gpux_bridge doctor|convert [--preload pytorch|tensorflow]`, a JSON request on
-stdin, JSON lines out. With --preload the framework is checked and imported before the request is read, so gpux
-can start the bridge while the checkpoint is still downloading."""
+"""gpux's Python bridge: `python -m gpux_bridge doctor|convert [--preload pytorch|keras|tensorflow]`, a JSON
+request on stdin, JSON lines out. With --preload the framework is checked and imported before the request is
+read, so gpux can start the bridge while the checkpoint is still downloading."""
 
 import json
 import os
@@ -8,6 +8,8 @@ import sys
 import traceback
 
 from .protocol import BridgeError, emit, open_channel
+
+FRAMEWORKS = ("pytorch", "keras", "tensorflow")
 
 
 def prepare(framework):
@@ -19,6 +21,11 @@ def prepare(framework):
     # transformers imports scikit-learn (~2 s) when it is installed, for generation features an export never
     # uses; hide it from this process.
     sys.modules.setdefault("sklearn", None)
+    if framework == "keras":
+        # before Keras is imported: it reads its backend once; TensorFlow is not needed (nor often installed)
+        os.environ["KERAS_BACKEND"] = "torch"
+        import keras  # noqa: F401 — with torch, several seconds
+        import onnxruntime  # noqa: F401
     if framework == "pytorch":
         import onnxruntime  # noqa: F401 — validation's
         import transformers
@@ -35,7 +42,7 @@ def main():
     try:
         if command == "convert" and "--preload" in sys.argv:
             preloaded = sys.argv[sys.argv.index("--preload") + 1]
-            if preloaded not in ("pytorch", "tensorflow"):
+            if preloaded not in FRAMEWORKS:
                 raise BridgeError("bad_request", f"Unknown framework {preloaded!r} to preload.")
             prepare(preloaded)
         request = json.loads(sys.stdin.read() or "{}")
@@ -47,13 +54,17 @@ def main():
             framework = request.get("framework")
             if preloaded is not None and framework != preloaded:
                 raise BridgeError("bad_request", f"This bridge preloaded {preloaded}, not {framework!r}.")
-            if framework in ("pytorch", "tensorflow") and preloaded is None:
+            if framework in FRAMEWORKS and preloaded is None:
                 prepare(framework)
             if framework == "pytorch":
                 from .convert_causal_lm import convert_causal_lm, is_causal_lm
                 from .convert_pytorch import convert_pytorch
 
                 (convert_causal_lm if is_causal_lm(request) else convert_pytorch)(request)
+            elif framework == "keras":
+                from .convert_keras import convert_keras
+
+                convert_keras(request)
             elif framework == "tensorflow":
                 from .convert_tensorflow import convert_tensorflow
 

@@ -1,7 +1,7 @@
-"""The `convert` command for TensorFlow: Keras (.keras / .h5), SavedModel, and transformers' tf_model.h5,
-exported with tf2onnx and validated against TensorFlow on the same inputs."""
+"""The `convert` command for TensorFlow's own formats: a SavedModel and transformers' tf_model.h5, exported with
+tf2onnx and validated against TensorFlow on the same inputs. It needs tensorflow and tf2onnx (tf2onnx is not in
+every package index; Keras files go through convert_keras.py, which needs neither)."""
 
-import glob
 import math
 import os
 
@@ -20,13 +20,6 @@ def _load(model_dir, head):
         function = loaded.signatures["serving_default"]
         specs = [s for s in function.structured_input_signature[1].values()]
         return function, specs
-    keras_files = glob.glob(os.path.join(model_dir, "*.keras")) + [
-        p for p in glob.glob(os.path.join(model_dir, "*.h5")) if os.path.basename(p) != "tf_model.h5"
-    ]
-    if keras_files:
-        model = tf.keras.models.load_model(keras_files[0], compile=False)
-        specs = [tf.TensorSpec(t.shape, t.dtype, name=t.name.split(":")[0]) for t in model.inputs]
-        return model, specs
     import transformers
 
     class_name = "TF" + head["auto_class"]

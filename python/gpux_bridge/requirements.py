@@ -17,6 +17,14 @@ NEEDS = {
         ("onnx", "onnx"),
         ("onnxruntime", "onnxruntime"),
     ],
+    # Keras 3 on its torch backend: .keras and Keras .h5 files, no TensorFlow needed
+    "keras": [
+        ("keras", "keras"),
+        ("torch", "torch"),
+        ("onnx", "onnx"),
+        ("onnxruntime", "onnxruntime"),
+    ],
+    # TensorFlow's own formats (SavedModel, transformers' tf_model.h5) through tf2onnx
     "tensorflow": [
         ("tensorflow", "tensorflow"),
         ("tf2onnx", "tf2onnx"),

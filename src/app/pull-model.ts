@@ -1,4 +1,4 @@
-import { mkdir, rm, symlink } from "node:fs/promises";
+import { mkdir, readdir, rm, symlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import type { ConversionReport, ConvertOptions } from "../convert/converter.js";
 import { prepareConverterFor, selectConverter, stopUnusedConverters } from "../convert/select-converter.js";
@@ -9,6 +9,7 @@ import { gpuxHome } from "../store/gpux-home.js";
 import { acquireLock } from "../store/pull-lock.js";
 import { RuntimeFailure, UserError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs-atomic.js";
+import { onExit } from "../util/process-exit.js";
 import { silentProgress } from "../util/progress.js";
 import { type PulledEntry, type PulledManifest, pulledStore } from "./pulled-entry.js";
 
@@ -32,6 +33,8 @@ export interface PullModelResult {
   /** Files chosen (with sizes); for a dry run, what would be fetched. */
   files: Array<Pick<PulledFile, "path" | "size"> & { cached?: boolean }>;
   downloadedBytes: number;
+  /** For a dry run: what the chosen files are (onnx, safetensors, pytorch, tensorflow …): not onnx converts. */
+  format?: string;
 }
 
 /** Link each pulled file into the entry under its repo path, so gpux.yml's relative paths work. */
@@ -85,7 +88,7 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
   }
   if (options.dryRun) {
     const pulled = await registry.pull(remote, { ...options, dryRun: true });
-    return { remote, cached: false, files: pulled.files, downloadedBytes: 0 };
+    return { remote, cached: false, files: pulled.files, format: pulled.format, downloadedBytes: 0 };
   }
 
   const lockName = `${registry.name}--${remote.repoId.toLowerCase().split("/").join("--")}.lock`;
@@ -95,6 +98,7 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
       const cached = await reuse();
       if (cached) return cached;
     }
+    await sweepStaleTemps(store.repoDir(registry.name, remote.repoId));
     // gpux.yml's writer (with zod and yaml, ~0.2 s of module loading) is needed only once the files are
     // here: it loads while they download, in the gaps between socket reads.
     loadConfigWriter();
@@ -102,6 +106,8 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
     const snapshot = pulled.snapshot;
     if (!snapshot) throw new RuntimeFailure(`Pulling '${typed}' produced no files.`);
     const temp = await store.tempDir(registry.name, remote.repoId);
+    const removeTemp = () => rm(temp, { recursive: true, force: true });
+    const unregisterTemp = onExit(removeTemp);
     try {
       const converter = selectConverter(snapshot);
       progress.emit({ phase: "convert", message: `${converter.name}` });
@@ -129,12 +135,25 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
       progress.emit({ phase: "done", message: entry.dir });
       return { remote, entry, cached: false, files: pulled.files, downloadedBytes: pulled.downloadedBytes };
     } catch (error) {
-      await rm(temp, { recursive: true, force: true });
+      await removeTemp();
       throw error;
+    } finally {
+      unregisterTemp();
     }
   } finally {
     stopUnusedConverters();
     await release();
+  }
+}
+
+/**
+ * Remove the build folders (`.tmp-*`) of pulls that were killed before they could clean up. Called with the
+ * model's lock held: no live pull of this model owns any of them.
+ */
+async function sweepStaleTemps(repoDir: string): Promise<void> {
+  const names = await readdir(repoDir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(".tmp-"))) {
+    await rm(join(repoDir, name), { recursive: true, force: true });
   }
 }
 

@@ -16,10 +16,16 @@ async function repositoryEntry(dir: string, name: string): Promise<LoadedConfig 
   const versions = subfolders(dir)
     .filter((sub) => /^\d+$/.test(sub))
     .sort((a, b) => Number(b) - Number(a));
-  for (const candidate of [dir, ...versions.slice(0, 1).map((v) => join(dir, v))]) {
-    // a folder without gpux.yml gets its config on the fly, named after the repository entry
+  for (const [candidate, version] of [
+    [dir, undefined],
+    ...versions.slice(0, 1).map((v) => [join(dir, v), v] as const),
+  ] as const) {
+    // a folder without gpux.yml gets its config on the fly, named after the repository entry, and a version
+    // folder (Triton's layout) gives it that version rather than the default 1.0.0
     const loaded = await configForFolder(candidate, name);
-    if (loaded) return loaded;
+    if (!loaded) continue;
+    const generated = loaded.path === loaded.modelPath;
+    return version && generated ? { ...loaded, config: { ...loaded.config, version } } : loaded;
   }
   return undefined;
 }

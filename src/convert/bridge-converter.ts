@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, rmdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { RuntimeFailure } from "../util/errors.js";
+import { onExit } from "../util/process-exit.js";
 import { defaults } from "../util/settings.js";
 import { conversionKey, readCachedConversion, writeConversionRecord } from "./conversion-cache.js";
 import type {
@@ -13,7 +13,7 @@ import type {
   ValidationFigures,
 } from "./converter.js";
 import { type DetectedTask, defaultOpset, detectTask, readTransformersConfig } from "./detect-task.js";
-import { runBridge } from "./python-bridge.js";
+import { type BridgeFramework, runBridge } from "./python-bridge.js";
 
 /** Default largest accepted difference between ONNX and the source framework. */
 export const defaultAtol = defaults.convert.atol;
@@ -21,7 +21,7 @@ export const defaultAtol = defaults.convert.atol;
 export interface BridgeConverterSpec {
   name: string;
   /** The bridge's framework switch. */
-  framework: "pytorch" | "tensorflow";
+  framework: BridgeFramework;
   canConvert(snapshot: Snapshot): boolean;
   /** Whether a transformers config.json is required (a plain Keras model has none). */
   needsConfig(snapshot: Snapshot): boolean;
@@ -84,6 +84,20 @@ function checkValidation(figures: ValidationFigures | undefined, what: string): 
   return figures;
 }
 
+/** Remove `dir` and its parents up to `top` (included) while they are empty. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    if (
+      !(await rmdir(current).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (current === top || dirname(current) === current) return;
+  }
+}
+
 async function moveInto(fromDir: string, toDir: string, names: readonly string[]): Promise<void> {
   for (const name of names) await rename(join(fromDir, name), join(toDir, name));
 }
@@ -96,10 +110,11 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
     async convert(snapshot: Snapshot, outDir: string, options: ConvertOptions): Promise<ConvertResult> {
       const started = Date.now();
       const config = spec.needsConfig(snapshot) ? await readTransformersConfig(snapshot) : {};
-      // a plain Keras model has no head to detect: its graph is exported as it is
-      const detected: DetectedTask = spec.needsConfig(snapshot)
-        ? detectTask(config, snapshot, options.task)
-        : detectTask({}, snapshot, options.task ?? "feature-extraction");
+      // a plain Keras model has no head to detect: its graph is exported as it is, tensors in and out
+      const detected: DetectedTask | { task: "raw"; head?: undefined; source: "graph" } =
+        spec.needsConfig(snapshot) || options.task !== undefined
+          ? detectTask(config, snapshot, options.task)
+          : { task: "raw", source: "graph" };
       const settings = {
         task: detected.task,
         opset: options.opset ?? defaultOpset(config.model_type),
@@ -115,10 +130,16 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
         });
         return cached;
       }
-      const outDirExisted = existsSync(outDir);
-      await mkdir(outDir, { recursive: true });
+      // the first folder this conversion creates (`<source>/.gpux` for `gpux convert <folder>`), if any
+      const made = await mkdir(outDir, { recursive: true });
       const work = await mkdtemp(join(outDir, ".converting-"));
       let kept = false;
+      // a failed or interrupted conversion leaves no trace: its work folder goes, and the folders it made
+      const cleanUp = async () => {
+        await rm(work, { recursive: true, force: true });
+        if (!kept && made) await removeEmptyFolders(outDir, made);
+      };
+      const unregister = onExit(cleanUp);
       try {
         options.progress?.emit({
           phase: "convert",
@@ -167,9 +188,8 @@ export function createBridgeConverter(spec: BridgeConverterSpec): Converter {
         kept = true;
         return converted;
       } finally {
-        await rm(work, { recursive: true, force: true });
-        // a failed conversion leaves no trace: the folder goes too when this conversion made it
-        if (!kept && !outDirExisted) await rmdir(outDir).catch(() => {});
+        unregister();
+        await cleanUp();
       }
     },
   };

@@ -32,8 +32,14 @@ interface DoctorAnswer {
 
 const notes: Record<string, string> = {
   pytorch: "transformers checkpoints (safetensors, pytorch_model.bin)",
-  tensorflow: "tf_model.h5, SavedModel, Keras .keras/.h5",
+  keras: "Keras .keras and Keras .h5 files, with Keras 3 on torch (no TensorFlow needed)",
+  tensorflow: "SavedModel and transformers' tf_model.h5 (needs tensorflow and tf2onnx)",
 };
+
+/** Model formats no converter reads (docs/guides/conversion.md says the same). */
+export const unsupportedFormats =
+  "TensorFlow Lite (.tflite), TensorFlow.js, JAX/Flax (flax_model.msgpack), " +
+  "subclassed Keras models without declared inputs";
 
 /** Which converters work with this machine's Python, and the pip command for those that do not. */
 export async function checkConverters(): Promise<ConverterHealth> {

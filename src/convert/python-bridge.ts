@@ -4,11 +4,15 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { errorMessage, type GpuxError, RuntimeFailure, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { isExiting, onExit } from "../util/process-exit.js";
 import type { ProgressSink } from "../util/progress.js";
 import { envSettings } from "../util/settings.js";
 
 /** The folder holding the gpux_bridge package (python/ at the package root, from src/ or dist/). */
 export const bridgeDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "python");
+
+/** The bridge's converters: transformers checkpoints, Keras files, TensorFlow's own formats. */
+export type BridgeFramework = "pytorch" | "keras" | "tensorflow";
 
 /** The Python the bridge runs with: GPUX_PYTHON, else python3. */
 export function pythonCommand(): string {
@@ -89,6 +93,7 @@ class BridgeProcess {
   private failure: GpuxError | undefined;
   private progress: ProgressSink | undefined;
   private readonly stderrTail: string[] = [];
+  private readonly unregisterExit: () => void;
 
   constructor(args: readonly string[]) {
     const pythonPath = [bridgeDir, process.env.PYTHONPATH].filter(Boolean).join(":");
@@ -100,6 +105,10 @@ class BridgeProcess {
       this.child.on("error", (error) => resolve({ code: null, signal: null, error }));
       this.child.on("close", (code, signal) => resolve({ code, signal }));
     });
+    // gpux stopped by a signal stops its converter too, and waits for it: it writes into the temp folder
+    // that the next clean-up removes
+    this.unregisterExit = onExit(() => this.stop());
+    void this.closed.then(() => this.unregisterExit());
     createInterface({ input: this.child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
       log.debug(`python: ${line}`);
       this.stderrTail.push(line);
@@ -125,6 +134,8 @@ class BridgeProcess {
     this.progress = progress;
     this.child.stdin?.end(JSON.stringify(request));
     const { code, signal, error } = await this.closed;
+    // stopped because gpux is exiting (a signal): the clean-ups report that, not a failed conversion
+    if (isExiting()) return new Promise(() => {});
     if (error !== undefined) throw pythonMissing(error);
     if (this.failure) throw this.failure;
     if (code === 0 && this.result) return this.result;
@@ -138,6 +149,15 @@ class BridgeProcess {
   kill(): void {
     this.child.kill();
   }
+
+  /** SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves once it has exited. */
+  async stop(graceMs = 2000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.closed;
+    clearTimeout(timer);
+  }
 }
 
 let prestarted: { framework: string; bridge: BridgeProcess } | undefined;
@@ -147,7 +167,7 @@ let prestarted: { framework: string; bridge: BridgeProcess } | undefined;
  * seconds) while the checkpoint is still downloading. The next `runBridge("convert", …)` for that framework
  * uses it; `discardPrestartedBridge` stops one that turned out not to be needed.
  */
-export function prestartBridge(framework: "pytorch" | "tensorflow"): void {
+export function prestartBridge(framework: BridgeFramework): void {
   if (prestarted?.framework === framework) return;
   discardPrestartedBridge();
   prestarted = { framework, bridge: new BridgeProcess(["convert", "--preload", framework]) };

@@ -27,9 +27,10 @@ class UnparsableBody {
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser("error", "error");
+  // only JSON is accepted: any other body (text/plain included, which Fastify parses by default) gets 415
+  app.removeAllContentTypeParsers();
   // Fatal: bytes that are not UTF-8 are refused, where a plain decode would turn them into U+FFFD silently.
   const utf8 = new TextDecoder("utf-8", { fatal: true });
-  app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
     let text: string;
     try {

@@ -6,6 +6,7 @@ import { UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { defaults } from "../util/settings.js";
 import { type CreateServerOptions, createServer } from "./create-server.js";
+import { listenError } from "./listen-error.js";
 import type { ServerContext } from "./server-context.js";
 import { type ServerLimits, serverLimitDefaults } from "./server-limits.js";
 import { ServingMetrics } from "./serving-metrics.js";
@@ -56,9 +57,15 @@ export async function serveModels(
   );
   const { app, context } = createServer({ ...options, models, metrics });
   const host = options.host ?? defaults.serve.host;
-  await app.listen({ host, port: options.port ?? defaults.serve.port });
+  const port = options.port ?? defaults.serve.port;
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw listenError(error, host, port);
+  }
   const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
+  const bound = typeof address === "object" && address ? address.port : port;
   const shownHost =
     host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const ready = Promise.all(models.map((m) => m.start())).then(() => undefined);
@@ -79,7 +86,7 @@ export async function serveModels(
     })();
     return closing;
   };
-  return { app, context, models, url: `http://${shownHost}:${port}/`, ready, close };
+  return { app, context, models, url: `http://${shownHost}:${bound}/`, ready, close };
 }
 
 /** Quiet this long before the listener closes: connections queued in the kernel are accepted, not reset. */

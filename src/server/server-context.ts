@@ -36,13 +36,16 @@ export class ServerContext {
     });
   }
 
-  /** The model for the gpux API: the one named, else the only one served. */
-  pick(name: string | undefined): ServedModel {
+  /**
+   * The model for the gpux API: the one named, else the only one served. `naming` is how the route lets a
+   * client name one, for the hint (`/info` takes only `?model=NAME`).
+   */
+  pick(name: string | undefined, naming = "/predict/{model} or ?model=NAME"): ServedModel {
     if (name !== undefined) return this.find(name);
     const [only, ...rest] = this.list;
     if (only && rest.length === 0) return only;
     throw new UserError("Several models are served; say which one.", {
-      hint: `Use /predict/{model} or ?model=NAME with one of: ${[...this.models.keys()].join(", ")}.`,
+      hint: `Use ${naming} with one of: ${[...this.models.keys()].join(", ")}.`,
     });
   }
 

@@ -1,9 +1,63 @@
-import { link, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { link, mkdir, open, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { RuntimeFailure } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { onExit } from "../util/process-exit.js";
 
-function alive(pid: number): boolean {
+/**
+ * Who holds a lock. A pid alone cannot say: pids are reused, and in a container gpux is pid 1 every time, so a
+ * lock left by a killed pull names the next pull's own pid. The process's start time (Linux: /proc/<pid>/stat)
+ * and the boot id tell a live holder from a dead one on this machine; a holder elsewhere (another container's
+ * pid namespace, another host on a shared disk) is judged by its heartbeat, the lock file's age.
+ */
+interface Holder {
+  pid: number;
+  host?: string;
+  boot?: string;
+  start?: string;
+}
+
+/** The holder touches its lock this often; a lock not touched for `staleAfterMs` is taken over. */
+const heartbeatMs = 10_000;
+const staleAfterMs = 6 * heartbeatMs;
+
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+const bootId = readProc("/proc/sys/kernel/random/boot_id")?.trim();
+
+/** When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat), where /proc exists. */
+function startTime(pid: number): string | undefined {
+  const stat = readProc(`/proc/${pid}/stat`);
+  // the command name (field 2) may hold spaces and parentheses: count fields after its closing one
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+const self: Holder = { pid: process.pid, host: hostname(), boot: bootId, start: startTime(process.pid) };
+
+/** Locks this process holds now, so its own pid in a lock file is told from a dead earlier process's. */
+const heldHere = new Set<string>();
+
+function parseHolder(text: string): Holder | undefined {
+  const trimmed = text.trim();
+  // gpux before 0.3 wrote the pid alone
+  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed) };
+  try {
+    const holder = JSON.parse(trimmed) as Holder;
+    return Number.isInteger(holder.pid) && holder.pid > 0 ? holder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -12,17 +66,34 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether the process that wrote this lock still runs (and so still holds it). */
+async function holderAlive(path: string, holder: Holder): Promise<boolean> {
+  const sameMachine = holder.host === undefined || (holder.host === self.host && holder.boot === self.boot);
+  if (!sameMachine) {
+    const touched = await stat(path).then(
+      (info) => info.mtimeMs,
+      () => 0,
+    );
+    return Date.now() - touched < staleAfterMs;
+  }
+  if (holder.pid === process.pid) return heldHere.has(path);
+  if (!pidAlive(holder.pid)) return false;
+  const start = holder.start !== undefined ? startTime(holder.pid) : undefined;
+  return start === undefined || start === holder.start;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Create the lock file holding our pid, atomically: the pid is written to a private file first and hard-linked
- * into place, so no other process ever reads a lock that exists but is still empty (and mistakes it for one
- * left by a crash). Filesystems without hard links fall back to an exclusive create.
+ * Create the lock file naming us, atomically: it is written to a private file first and hard-linked into
+ * place, so no other process ever reads a lock that exists but is still empty (and mistakes it for one left by
+ * a crash). Filesystems without hard links fall back to an exclusive create.
  */
 async function tryCreate(path: string): Promise<boolean> {
   const own = `${path}.${process.pid}`;
-  await writeFile(own, String(process.pid));
+  const content = JSON.stringify(self);
   try {
+    await writeFile(own, content);
     await link(own, path);
     return true;
   } catch (error) {
@@ -31,7 +102,7 @@ async function tryCreate(path: string): Promise<boolean> {
     if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw error;
     try {
       const handle = await open(path, "wx");
-      await handle.writeFile(String(process.pid));
+      await handle.writeFile(content);
       await handle.close();
       return true;
     } catch (fallbackError) {
@@ -39,14 +110,33 @@ async function tryCreate(path: string): Promise<boolean> {
       throw fallbackError;
     }
   } finally {
+    // also when writing failed (a full disk): no private file is left beside the lock
     await rm(own, { force: true });
   }
 }
 
+/** Hold the lock at `path` from now on: heartbeat, release on exit (a signal included). */
+function hold(path: string): () => Promise<void> {
+  heldHere.add(path);
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    utimes(path, now, now).catch(() => undefined);
+  }, heartbeatMs);
+  heartbeat.unref();
+  const release = async () => {
+    clearInterval(heartbeat);
+    unregister();
+    heldHere.delete(path);
+    await rm(path, { force: true });
+  };
+  const unregister = onExit(release);
+  return release;
+}
+
 /**
- * Hold a lock file (created exclusively, holding our pid) while pulling one model, so two pulls of it never
- * write the same files. A lock left by a dead process is taken over; a live holder is waited for.
- * Returns the release function.
+ * Hold a lock file (created exclusively, naming this process) while pulling one model, so two pulls of it
+ * never write the same files. A lock left by a dead process is taken over; a live holder is waited for.
+ * Returns the release function; the lock is released on a signal too (util/process-exit.ts).
  */
 export async function acquireLock(
   path: string,
@@ -56,21 +146,22 @@ export async function acquireLock(
   await mkdir(dirname(path), { recursive: true });
   let told = false;
   for (;;) {
-    if (await tryCreate(path)) return () => rm(path, { force: true });
-    const holder = Number((await readFile(path, "utf8").catch(() => "")).trim());
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+    if (await tryCreate(path)) return hold(path);
+    const text = await readFile(path, "utf8").catch(() => "");
+    const holder = parseHolder(text);
+    if (!holder || !(await holderAlive(path, holder))) {
       // Written by a process that died (or still being written: give it a moment before taking over).
       await sleep(50);
-      const again = Number((await readFile(path, "utf8").catch(() => "")).trim());
-      if (again === holder || !again) await rm(path, { force: true });
+      const again = await readFile(path, "utf8").catch(() => "");
+      if (again === text || !again) await rm(path, { force: true });
       continue;
     }
     if (Date.now() > deadline) {
-      throw new RuntimeFailure(`Another gpux (pid ${holder}) is still pulling this model.`, {
+      throw new RuntimeFailure(`Another gpux (pid ${holder.pid}) is still pulling this model.`, {
         hint: `Wait for it to finish, or stop it; the lock is ${path}.`,
       });
     }
-    if (!told) log.warn(`waiting for another gpux pull of this model (pid ${holder})`);
+    if (!told) log.warn(`waiting for another gpux pull of this model (pid ${holder.pid})`);
     told = true;
     await sleep(200);
   }

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../helpers/cli.js";
@@ -95,9 +104,10 @@ test("a Python without torch: the error names the packages and the pip command",
 test("TensorFlow without tf2onnx (what this machine has): the error names it and the pip command", async (t) => {
   if (!requirePython(t, ["onnx"])) return;
   const root = tempDir();
-  const repo = join(root, "keras-model");
-  cpSync(join(tinyTransformersDir(), "distilbert-sst2", "config.json"), join(repo, "config.json"));
-  writeFileSync(join(repo, "model.keras"), "not read: the bridge checks its packages first");
+  const repo = join(root, "saved-model");
+  mkdirSync(repo);
+  // a SavedModel needs TensorFlow and tf2onnx (Keras files convert without them: keras-conversion.test.ts)
+  writeFileSync(join(repo, "saved_model.pb"), "not read: the bridge checks its packages first");
   const result = await runCli(["convert", repo, "--output", join(root, "out")]);
   assert.equal(result.code, 1);
   assert.match(

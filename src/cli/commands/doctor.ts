@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { checkConverters } from "../../convert/check-converters.js";
+import { checkConverters, unsupportedFormats } from "../../convert/check-converters.js";
 import { formatTable } from "../format-table.js";
 import { runAction } from "../run-action.js";
 import { snakeCaseKeys } from "../snake-case-keys.js";
@@ -23,9 +23,11 @@ async function doctor(options: { json?: boolean }): Promise<void> {
       : `missing ${c.missing.join(", ")}`,
     c.fix ?? "",
   ]);
+  const formats = health.converters.map((c) => `  ${c.name.padEnd(12)} ${c.note ?? ""}`);
   process.stdout.write(
     `python: ${python}\n  (set GPUX_PYTHON to use another interpreter)\n\n` +
-      `${formatTable(["converter", "usable", "packages", "to fix"], rows)}\n`,
+      `${formatTable(["converter", "usable", "packages", "to fix"], rows)}\n\n` +
+      `what each converts:\n${formats.join("\n")}\n  not converted: ${unsupportedFormats}\n`,
   );
 }
 

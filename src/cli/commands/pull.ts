@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { pullModel } from "../../app/pull-model.js";
+import { setInterruptMessage, withExitCleanup } from "../../util/process-exit.js";
 import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { formatBytes } from "../format-bytes.js";
 import { formatTable } from "../format-table.js";
@@ -25,9 +26,15 @@ async function pull(ref: string, flags: PullFlags): Promise<void> {
   const convert = parseConvertFlags({ task, opset, atol, optimize });
   const progress = createProgressRenderer({ json: flags.json });
   const started = Date.now();
+  // downloads resume from their .incomplete files, and the lock and temp folders go on the way out
+  setInterruptMessage("interrupted; run the same command to resume");
   let result: Awaited<ReturnType<typeof pullModel>>;
   try {
-    result = await pullModel(ref, { ...pullFlags, convert, progress });
+    // registered first, so it runs last: the bars stop after the converter and files are gone
+    result = await withExitCleanup(
+      () => progress.stop(),
+      () => pullModel(ref, { ...pullFlags, convert, progress }),
+    );
   } finally {
     progress.stop();
   }
@@ -44,7 +51,11 @@ async function pull(ref: string, flags: PullFlags): Promise<void> {
       cached: result.cached,
       dry_run: Boolean(flags.dryRun),
       downloaded_bytes: result.downloadedBytes,
-      files: result.files.map((f) => ({ path: f.path, size: f.size })),
+      files: result.files.map((f) => ({
+        path: f.path,
+        size: f.size,
+        ...(flags.dryRun ? { cached: Boolean(f.cached) } : {}),
+      })),
       path: entry?.dir,
       name: entry?.manifest.name,
       task: entry?.manifest.task,
@@ -55,13 +66,20 @@ async function pull(ref: string, flags: PullFlags): Promise<void> {
     return;
   }
   if (flags.dryRun) {
-    const total = result.files.reduce((sum, f) => sum + f.size, 0);
+    const fetched = result.files.filter((f) => !f.cached);
+    const bytes = fetched.reduce((sum, f) => sum + f.size, 0);
+    const cachedCount = result.files.length - fetched.length;
+    const converts =
+      result.format && result.format !== "onnx" && result.format !== "none"
+        ? `\nthen convert the ${result.format} checkpoint to ONNX (Python: see gpux doctor)\n`
+        : "";
     process.stdout.write(
-      `${remote.repoId}@${remote.revision} (${remote.commit.slice(0, 12)}): would fetch ${result.files.length} files, ${formatBytes(total)}\n\n` +
+      `${remote.repoId}@${remote.revision} (${remote.commit.slice(0, 12)}): would fetch ${fetched.length} files, ${formatBytes(bytes)}` +
+        `${cachedCount > 0 ? ` (${cachedCount} already in the cache)` : ""}\n\n` +
         `${formatTable(
-          ["file", "size"],
-          result.files.map((f) => [f.path, formatBytes(f.size)]),
-        )}\n`,
+          ["file", "size", ""],
+          result.files.map((f) => [f.path, formatBytes(f.size), f.cached ? "cached" : "to fetch"]),
+        )}\n${converts}`,
     );
     return;
   }

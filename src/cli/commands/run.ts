@@ -76,10 +76,16 @@ async function run(ref: string | undefined, options: RunOptions): Promise<void> 
             "hint: raise runtime.timeout in gpux.yml (or pass --timeout SECONDS, 0 for none), or send a smaller input.\n",
         )
       : undefined;
+  // a benchmark takes seconds before its first figure: say what it is doing (stderr; stdout keeps the result)
+  const step = (text: string) => {
+    if (options.benchmark && !options.json) process.stderr.write(`${text}\n`);
+  };
   try {
+    step(`loading ${loaded.config.name} …`);
     const model = await Model.load(loaded, { provider: options.provider, origin: "cli", runGuard: watchdog });
     try {
       if (options.benchmark) {
+        step(`benchmarking on ${model.provider}: ${warmup} warm-up runs, then ${runs} timed runs …`);
         const result = await benchmarkModel(model, request, { runs, warmup });
         if (options.output) await writeFileAtomic(options.output, `${JSON.stringify(result, null, 2)}\n`);
         if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -7,6 +7,7 @@ import type { ServingFlags } from "../../engine/serving-options.js";
 import { type ServeOptions, serveModels } from "../../server/serve-models.js";
 import { UserError } from "../../util/errors.js";
 import { log } from "../../util/log.js";
+import { takeOverSignals } from "../../util/process-exit.js";
 import { defaults, envSettings } from "../../util/settings.js";
 import { numberOption } from "../number-option.js";
 import { runAction } from "../run-action.js";
@@ -97,8 +98,8 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
         resolve();
       });
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    // drain first; a second signal exits at once (util/process-exit.ts)
+    takeOverSignals(stop);
   });
   process.stderr.write(`loading ${loaded.map((l) => l.config.name).join(", ")} …\n`);
   try {

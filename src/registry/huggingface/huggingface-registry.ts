@@ -127,7 +127,14 @@ export class HuggingFaceRegistry implements Registry {
     if (options.dryRun) {
       return {
         remote,
-        files: chosen.map((f) => ({ ...f, sha256: "", cached: false })),
+        // a file already in the cache (size only; a pull verifies it) is not fetched again
+        files: await Promise.all(
+          chosen.map(async (f) => {
+            const blob = blobName(f);
+            const size = blob ? await this.cache.blobSize(remote.repoId, blob) : undefined;
+            return { ...f, sha256: "", cached: !options.force && size === f.size };
+          }),
+        ),
         format: selection.format,
         downloadedBytes: 0,
       };

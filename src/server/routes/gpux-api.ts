@@ -89,7 +89,7 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
   app.get<{ Querystring: { model?: string } }>(
     "/info",
     { schema: { ...infoSchema, querystring: modelQuery, response: { 404: errorSchema } } },
-    async (request) => info(ctx.pick(request.query.model)),
+    async (request) => info(ctx.pick(request.query.model, "/info?model=NAME")),
   );
   app.get<{ Params: { model: string } }>(
     "/info/:model",
