@@ -83,6 +83,10 @@ export interface RegistryOptions {
   concurrency?: number;
   /** Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** gpux's home, for registries that keep their downloads there (OCI blobs); app/ passes it. */
+  home?: string;
+  /** --plain-http: speak HTTP, not HTTPS, to an OCI registry that is not on loopback. */
+  plainHttp?: boolean;
 }
 
 /** The files of one commit that a removed store entry used, and those other entries still use. */
@@ -125,5 +129,10 @@ export interface RegistryPlugin {
   readonly name: string;
   /** Other names accepted by `--registry` and as a `name:` prefix (`hf`). */
   readonly aliases: readonly string[];
+  /**
+   * True for text that is unmistakably this registry's syntax (`oci://…`, `host.name/repo:tag`): such a
+   * reference is read by it rather than by the default registry, with no prefix or --registry needed.
+   */
+  claims?(text: string): boolean;
   create(options: RegistryOptions): Registry;
 }

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { downloadBlob, verifyFile } from "../../net/download-blob.js";
 import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
+import { eachLimited } from "../each-limited.js";
 import type {
   ModelRef,
   PulledFile,
@@ -28,27 +29,6 @@ export interface HuggingFaceRegistryOptions extends HubSettingsOptions {
 }
 
 const blobName = (file: RemoteFile) => file.lfsSha256 ?? file.oid;
-
-/** Run `task` over items, at most `limit` at a time. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      try {
-        await task(items[next++] as T);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** The Hugging Face Hub (or a mirror in HF_ENDPOINT), with the shared Hugging Face cache underneath. */
 export class HuggingFaceRegistry implements Registry {
