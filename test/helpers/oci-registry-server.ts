@@ -8,10 +8,10 @@
  *   registry.host  // "127.0.0.1:PORT"; registry.storage: its files (to corrupt a blob)
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tempDir } from "./temp-dir.js";
 
 export const registryBinary = "/usr/bin/docker-registry";
 
@@ -47,7 +47,8 @@ export async function freePort(): Promise<number> {
 export async function startRegistry(
   options: { users?: Record<string, string> } = {},
 ): Promise<RegistryServer> {
-  const dir = tempDir("gpux-registry-");
+  // removed by close(), not by tempDir(): a registry started in a before() hook outlives the hook
+  const dir = mkdtempSync(join(tmpdir(), "gpux-registry-"));
   const storage = join(dir, "storage");
   const port = await freePort();
   let auth = "";
@@ -92,6 +93,7 @@ export async function startRegistry(
         child.kill("SIGTERM");
         await exited;
       }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
