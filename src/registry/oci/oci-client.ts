@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { Readable, Transform } from "node:stream";
 import { createFetchWithRetries } from "../../net/fetch-with-retries.js";
 import { RuntimeFailure, UserError } from "../../util/errors.js";
 import { type Credentials, readCredentials } from "./docker-config.js";
@@ -93,7 +92,7 @@ export class OciClient {
         headers,
         body,
         redirect: "follow",
-        ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+        ...(body && typeof body === "object" && Symbol.asyncIterator in body ? { duplex: "half" } : {}),
       } as RequestInit);
     };
     let response = await send(this.headerFor(options.scope));
@@ -222,17 +221,18 @@ export class OciClient {
     target.searchParams.set("digest", blob.digest);
     const body = (): RequestInit["body"] => {
       if (blob.bytes) return blob.bytes;
-      let done = 0;
-      const counted = createReadStream(blob.file as string, { highWaterMark: 1 << 20 }).pipe(
-        new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            done += chunk.length;
-            options.onBytes?.(done);
-            callback(null, chunk);
-          },
-        }),
-      );
-      return Readable.toWeb(counted) as ReadableStream;
+      const file = blob.file as string;
+      const onBytes = options.onBytes;
+      // an async iterable straight from the file: fetch streams it without a web-stream conversion per chunk
+      async function* chunks() {
+        let done = 0;
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+          done += (chunk as Buffer).length;
+          onBytes?.(done);
+          yield chunk as Buffer;
+        }
+      }
+      return chunks() as unknown as RequestInit["body"];
     };
     const finished = await this.request("PUT", target.href, {
       scope,
