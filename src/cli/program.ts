@@ -17,6 +17,7 @@ const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["push"], load: async () => (await import("./commands/push.js")).registerPushCommand },
   { names: ["login"], load: async () => (await import("./commands/login.js")).registerLoginCommand },
   { names: ["logout"], load: async () => (await import("./commands/logout.js")).registerLogoutCommand },
+  { names: ["search"], load: async () => (await import("./commands/search.js")).registerSearchCommand },
   { names: ["ls", "list"], load: async () => (await import("./commands/ls.js")).registerLsCommand },
   { names: ["rm", "remove"], load: async () => (await import("./commands/rm.js")).registerRmCommand },
   { names: ["serve"], load: async () => (await import("./commands/serve.js")).registerServeCommand },

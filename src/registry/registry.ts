@@ -99,6 +99,32 @@ export interface PurgeRequest {
   keep: ReadonlySet<string>;
 }
 
+/** `gpux search`: what to look for. */
+export interface SearchQuery {
+  text: string;
+  /** Only models of this task (pipeline tag). */
+  task?: string;
+  /** Only models of this library (`transformers`, `onnx` …), where the registry knows it. */
+  library?: string;
+  /** Only models that ship ONNX. */
+  onnxOnly?: boolean;
+  limit: number;
+}
+
+/** One model a search found. */
+export interface SearchHit {
+  /** Where it was found: `huggingface`, `oci://host`. */
+  source: string;
+  /** What `gpux pull` takes. */
+  reference: string;
+  task?: string;
+  /** True when the model ships ONNX; false when a pull converts it; undefined when not known. */
+  onnx?: boolean;
+  sizeBytes?: number;
+  downloads?: number;
+  likes?: number;
+}
+
 /**
  * A place models come from, implemented in one folder under registry/ (its reference syntax, id rules, cache
  * layout and removal) and made known by one `registerRegistry()` call; nothing above app/ names one.
@@ -121,6 +147,8 @@ export interface Registry {
   pull(remote: RemoteModel, options: PullOptions): Promise<PulledModel>;
   /** `rm --purge`: delete the registry's cached files that only the removed entry used; returns bytes freed. */
   purge(request: PurgeRequest): Promise<number>;
+  /** `gpux search`, for registries that can list models (absent: the registry cannot). */
+  search?(query: SearchQuery): Promise<SearchHit[]>;
 }
 
 /** How a registry is made known to gpux: its names and how to build it. */

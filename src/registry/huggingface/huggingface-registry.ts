@@ -13,12 +13,15 @@ import type {
   RegistryPlugin,
   RemoteFile,
   RemoteModel,
+  SearchHit,
+  SearchQuery,
 } from "../registry.js";
 import { isHex } from "../safe-repo-path.js";
 import { selectFiles } from "../select-files.js";
 import { HubApi } from "./hub-api.js";
 import { HubCache } from "./hub-cache.js";
 import { hubHttpError } from "./hub-errors.js";
+import { searchHub } from "./hub-search.js";
 import { type HubSettings, type HubSettingsOptions, hubSettings } from "./hub-settings.js";
 import { hubOrigin, parseHubRef } from "./parse-hub-ref.js";
 import { purgeCacheFiles } from "./purge-cache-files.js";
@@ -51,6 +54,10 @@ export class HuggingFaceRegistry implements Registry {
 
   async remember(remote: RemoteModel): Promise<void> {
     await this.cache.writeRef(remote.repoId, remote.revision, remote.commit);
+  }
+
+  search(query: SearchQuery): Promise<SearchHit[]> {
+    return searchHub(this.settings, query);
   }
 
   parse(text: string, typed: string): ModelRef | undefined {
