@@ -55,7 +55,8 @@ async function linkFiles(snapshotDir: string, entryDir: string, files: readonly 
  */
 export async function pullModel(typed: string, options: PullModelOptions = {}): Promise<PullModelResult> {
   const progress = options.progress ?? silentProgress;
-  const { registry, ref } = parseModelRef(typed, options);
+  const home = options.home ?? gpuxHome();
+  const { registry, ref } = parseModelRef(typed, { ...options, home });
   if (options.revision) {
     if (ref.revision && ref.revision !== options.revision) {
       throw new UserError(
@@ -71,7 +72,7 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
   const remote = await registry.info(ref);
   const entryOptions = { variant: options.variant, ...options.convert };
   const key = entryKey(entryOptions);
-  const store = pulledStore(options.home ?? gpuxHome());
+  const store = pulledStore(home);
   const reuse = async () => {
     const entry = await store.read(registry.name, remote.repoId, remote.commit, key);
     if (!entry || !(await store.isIntact(entry))) return undefined;

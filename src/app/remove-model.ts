@@ -24,7 +24,8 @@ export interface RemoveModelResult {
 
 /** `gpux rm`: drop store entries (and with purge, ask each entry's registry to drop what only they used). */
 export async function removeModel(ref: string, options: RemoveModelOptions = {}): Promise<RemoveModelResult> {
-  const store = pulledStore(options.home ?? gpuxHome());
+  const home = options.home ?? gpuxHome();
+  const store = pulledStore(home);
   const found = await findStoreEntries(ref, store);
   if (found.length === 0) {
     throw new NotFoundError(`'${ref}' is not in the gpux store (${store.root}).`, {
@@ -40,7 +41,7 @@ export async function removeModel(ref: string, options: RemoveModelOptions = {})
     for (const entry of removed) {
       const { repoId, commit, registry: name } = entry.manifest;
       // an entry from a registry no longer registered has no cache gpux knows how to clean
-      const registry = registryOfEntry(name, { cacheDir: options.cacheDir });
+      const registry = registryOfEntry(name, { cacheDir: options.cacheDir, home });
       if (!registry) continue;
       const keep = new Set(
         remaining

@@ -22,7 +22,7 @@ export interface DownloadBlobOptions {
   dest: string;
   expected: ExpectedContent;
   /** Token for the registry's own origin (never sent to a redirect target elsewhere). */
-  auth?: Pick<HttpGetOptions, "token" | "tokenOrigin">;
+  auth?: Pick<HttpGetOptions, "token" | "tokenOrigin" | "authorization">;
   /** Called with the bytes written so far (resumed bytes included). */
   onBytes?: (done: number) => void;
   /** For messages. */

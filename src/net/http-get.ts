@@ -12,6 +12,8 @@ export interface HttpGetOptions {
   /** Sent as a bearer token to `tokenOrigin` only; redirects to other hosts (the CDN) go without it. */
   token?: string;
   tokenOrigin?: string;
+  /** A whole Authorization header (Basic, or a registry's Bearer token) for `tokenOrigin` only, when no token. */
+  authorization?: string;
   /**
    * Milliseconds the connection may stay silent (no headers, no body bytes) before it is cut with an error, so
    * a stalled server never hangs a pull. Default HF_HUB_DOWNLOAD_TIMEOUT seconds (as huggingface_hub), else 10.
@@ -51,8 +53,10 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
     if (current.protocol !== "http:" && current.protocol !== "https:")
       throw new Error(`cannot download from a ${current.protocol} URL`);
     const headers: Record<string, string> = { "user-agent": "gpux", ...options.headers };
-    if (options.token && current.origin === options.tokenOrigin)
-      headers.authorization = `Bearer ${options.token}`;
+    if (current.origin === options.tokenOrigin) {
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      else if (options.authorization) headers.authorization = options.authorization;
+    }
     const answer = await exchange(
       current,
       headers,

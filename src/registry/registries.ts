@@ -1,11 +1,12 @@
 import { UserError } from "../util/errors.js";
 import { huggingFacePlugin } from "./huggingface/huggingface-registry.js";
+import { ociPlugin } from "./oci/oci-registry.js";
 import type { ModelRef, Registry, RegistryOptions, RegistryPlugin } from "./registry.js";
 
 export type { RegistryOptions } from "./registry.js";
 
 /** Every registry gpux knows, the default (used when a reference names none) first. */
-const plugins: RegistryPlugin[] = [huggingFacePlugin];
+const plugins: RegistryPlugin[] = [huggingFacePlugin, ociPlugin];
 
 const namesOf = (plugin: RegistryPlugin) => [plugin.name, ...plugin.aliases];
 
@@ -57,6 +58,9 @@ function splitPrefix(typed: string): { prefix?: string; text: string } {
   return match ? { prefix: match[1] as string, text: match[2] as string } : { text: typed };
 }
 
+/** The registry whose syntax `text` unmistakably is (an `oci://` reference), if any. */
+const claimedBy = (text: string) => plugins.find((plugin) => plugin.claims?.(text));
+
 /**
  * Split a reference into its registry and the rest: `hf:org/name` / `huggingface:org/name` pick the registry by
  * prefix, `--registry` picks it otherwise, and the default is the first registry (the Hugging Face Hub). A
@@ -78,7 +82,7 @@ export function parseModelRef(
       { hint: "Drop one of the two." },
     );
   }
-  const plugin = prefixed ?? chosen ?? (plugins[0] as RegistryPlugin);
+  const plugin = prefixed ?? chosen ?? claimedBy(trimmed) ?? (plugins[0] as RegistryPlugin);
   const registry = plugin.create(options);
   const ref = registry.parse(prefixed ? split.text : trimmed, typed);
   if (ref) return { registry, ref };
@@ -105,7 +109,8 @@ export function readStoreRef(typed: string): Array<{ registry?: string; ref: Mod
     const ref = prefixed.create({}).parse(split.text, typed);
     return ref ? [{ registry: prefixed.name, ref }] : [];
   }
-  return plugins.flatMap((plugin) => {
+  const claimed = claimedBy(trimmed);
+  return (claimed ? [claimed] : plugins).flatMap((plugin) => {
     const ref = plugin.create({}).parse(trimmed, typed);
     return ref ? [{ ref }] : [];
   });

@@ -83,6 +83,10 @@ export interface RegistryOptions {
   concurrency?: number;
   /** Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** gpux's home, for registries that keep their downloads there (OCI blobs); app/ passes it. */
+  home?: string;
+  /** --plain-http: speak HTTP, not HTTPS, to an OCI registry that is not on loopback. */
+  plainHttp?: boolean;
 }
 
 /** The files of one commit that a removed store entry used, and those other entries still use. */
@@ -93,6 +97,32 @@ export interface PurgeRequest {
   files: readonly string[];
   /** Repo paths of the same commit that remaining entries list: never deleted. */
   keep: ReadonlySet<string>;
+}
+
+/** `gpux search`: what to look for. */
+export interface SearchQuery {
+  text: string;
+  /** Only models of this task (pipeline tag). */
+  task?: string;
+  /** Only models of this library (`transformers`, `onnx` …), where the registry knows it. */
+  library?: string;
+  /** Only models that ship ONNX. */
+  onnxOnly?: boolean;
+  limit: number;
+}
+
+/** One model a search found. */
+export interface SearchHit {
+  /** Where it was found: `huggingface`, `oci://host`. */
+  source: string;
+  /** What `gpux pull` takes. */
+  reference: string;
+  task?: string;
+  /** True when the model ships ONNX; false when a pull converts it; undefined when not known. */
+  onnx?: boolean;
+  sizeBytes?: number;
+  downloads?: number;
+  likes?: number;
 }
 
 /**
@@ -117,6 +147,8 @@ export interface Registry {
   pull(remote: RemoteModel, options: PullOptions): Promise<PulledModel>;
   /** `rm --purge`: delete the registry's cached files that only the removed entry used; returns bytes freed. */
   purge(request: PurgeRequest): Promise<number>;
+  /** `gpux search`, for registries that can list models (absent: the registry cannot). */
+  search?(query: SearchQuery): Promise<SearchHit[]>;
 }
 
 /** How a registry is made known to gpux: its names and how to build it. */
@@ -125,5 +157,10 @@ export interface RegistryPlugin {
   readonly name: string;
   /** Other names accepted by `--registry` and as a `name:` prefix (`hf`). */
   readonly aliases: readonly string[];
+  /**
+   * True for text that is unmistakably this registry's syntax (`oci://…`, `host.name/repo:tag`): such a
+   * reference is read by it rather than by the default registry, with no prefix or --registry needed.
+   */
+  claims?(text: string): boolean;
   create(options: RegistryOptions): Registry;
 }

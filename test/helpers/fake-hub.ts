@@ -31,6 +31,10 @@ export interface FakeRepo {
   /** Repo path → content. */
   files: Record<string, Uint8Array | string>;
   pipelineTag?: string;
+  /** library_name, downloads and likes in search answers (GET /api/models?search=). */
+  library?: string;
+  downloads?: number;
+  likes?: number;
   cardData?: Record<string, unknown>;
   /** Every request needs the hub's token (401 without). */
   private?: boolean;
@@ -141,11 +145,38 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     return built.repo.listing ? built.repo.listing(entries) : entries;
   };
 
+  /** GET /api/models?search=&pipeline_tag=&library=&filter=onnx&sort=downloads&limit=: public repos, most downloaded first. */
+  const searchRepos = (req: IncomingMessage) => {
+    const params = new URL(req.url ?? "/", "http://x").searchParams;
+    const text = (params.get("search") ?? "").toLowerCase();
+    const task = params.get("pipeline_tag");
+    const library = params.get("library");
+    const onnx = params.getAll("filter").includes("onnx");
+    return [...repos.values()]
+      .map((built) => built.repo)
+      .filter((repo) => !repo.private && repo.id.toLowerCase().includes(text))
+      .filter((repo) => !task || repo.pipelineTag === task)
+      .filter((repo) => !library || repo.library === library)
+      .map((repo) => ({ repo, hasOnnx: Object.keys(repo.files).some((f) => f.endsWith(".onnx")) }))
+      .filter(({ hasOnnx }) => !onnx || hasOnnx)
+      .sort((a, b) => (b.repo.downloads ?? 0) - (a.repo.downloads ?? 0))
+      .slice(0, Number(params.get("limit") ?? 1000))
+      .map(({ repo, hasOnnx }) => ({
+        id: repo.id,
+        pipeline_tag: repo.pipelineTag,
+        library_name: repo.library,
+        tags: hasOnnx ? ["onnx"] : [],
+        downloads: repo.downloads ?? 0,
+        likes: repo.likes ?? 0,
+      }));
+  };
+
   const handleApi = (req: IncomingMessage, res: ServerResponse, segments: string[]) => {
     if (faults.htmlApi) {
       res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Please log in</body></html>");
       return;
     }
+    if (segments.length === 0 || segments[0] === "") return json(res, 200, searchRepos(req));
     const { built, rest } = findRepo(segments);
     if (!built) return json(res, 404, { error: "Repository not found" }, "RepoNotFound");
     if (denied(req, built)) return json(res, 401, { error: "Invalid username or password." }, "RepoNotFound");

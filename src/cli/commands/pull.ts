@@ -19,6 +19,7 @@ interface PullFlags extends ConvertFlags {
   dryRun?: boolean;
   json?: boolean;
   cacheDir?: string;
+  plainHttp?: boolean;
 }
 
 async function pull(ref: string, flags: PullFlags): Promise<void> {
@@ -100,8 +101,11 @@ export function registerPullCommand(program: Command): void {
   const command = program
     .command("pull")
     .description("Download a model from a registry (the Hugging Face Hub) into the local store")
-    .argument("<model>", "org/name, org/name@revision, hf:org/name, or a single name such as gpt2")
-    .option("-r, --registry <name>", "registry: huggingface (hf)")
+    .argument(
+      "<model>",
+      "org/name, org/name@revision, hf:org/name, a single name such as gpt2, or oci://host/repo:tag",
+    )
+    .option("-r, --registry <name>", "registry: huggingface (hf), oci")
     .option("--revision <rev>", "branch, tag or commit (default: main)")
     .option("--variant <name>", "ONNX variant: fp32 (default), fp16, q8, q4, …")
     .option("--token <token>", "access token for private or gated models (default: HF_TOKEN)")
@@ -109,7 +113,8 @@ export function registerPullCommand(program: Command): void {
     .option("--offline", "use only the local cache (also HF_HUB_OFFLINE=1)")
     .option("--include <glob>", "also fetch repo files matching this glob (repeatable)", collect)
     .option("--exclude <glob>", "never fetch repo files matching this glob (repeatable)", collect)
-    .option("--dry-run", "list the files that would be fetched, with sizes; fetch nothing");
+    .option("--dry-run", "list the files that would be fetched, with sizes; fetch nothing")
+    .option("--plain-http", "OCI: speak HTTP, not HTTPS, to a registry that is not on loopback");
   addConvertFlags(command, "when converting: ")
     .option(
       "--cache-dir <dir>",

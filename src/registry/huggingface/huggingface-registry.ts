@@ -3,6 +3,7 @@ import { downloadBlob, verifyFile } from "../../net/download-blob.js";
 import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
 import { envSettings } from "../../util/settings.js";
+import { eachLimited } from "../each-limited.js";
 import type {
   ModelRef,
   PulledFile,
@@ -13,12 +14,15 @@ import type {
   RegistryPlugin,
   RemoteFile,
   RemoteModel,
+  SearchHit,
+  SearchQuery,
 } from "../registry.js";
 import { isHex } from "../safe-repo-path.js";
 import { selectFiles } from "../select-files.js";
 import { HubApi } from "./hub-api.js";
 import { HubCache } from "./hub-cache.js";
 import { hubHttpError } from "./hub-errors.js";
+import { searchHub } from "./hub-search.js";
 import { type HubSettings, type HubSettingsOptions, hubSettings } from "./hub-settings.js";
 import { hubOrigin, parseHubRef } from "./parse-hub-ref.js";
 import { purgeCacheFiles } from "./purge-cache-files.js";
@@ -29,27 +33,6 @@ export interface HuggingFaceRegistryOptions extends HubSettingsOptions {
 }
 
 const blobName = (file: RemoteFile) => file.lfsSha256 ?? file.oid;
-
-/** Run `task` over items, at most `limit` at a time. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      try {
-        await task(items[next++] as T);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** The Hugging Face Hub (or a mirror in HF_ENDPOINT), with the shared Hugging Face cache underneath. */
 export class HuggingFaceRegistry implements Registry {
@@ -72,6 +55,10 @@ export class HuggingFaceRegistry implements Registry {
 
   async remember(remote: RemoteModel): Promise<void> {
     await this.cache.writeRef(remote.repoId, remote.revision, remote.commit);
+  }
+
+  search(query: SearchQuery): Promise<SearchHit[]> {
+    return searchHub(this.settings, query);
   }
 
   parse(text: string, typed: string): ModelRef | undefined {

@@ -1,0 +1,108 @@
+/**
+ * Content-addressed blobs under `$GPUX_HOME/blobs/sha256/<hex>` (one copy per digest, whatever tags and
+ * repositories share it) and, per pulled manifest, a snapshot folder `$GPUX_HOME/oci/snapshots/<hex>/` whose
+ * files are links to those blobs under their paths in the model.
+ */
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+
+export class BlobStore {
+  readonly blobsDir: string;
+  readonly snapshotsDir: string;
+
+  constructor(home: string) {
+    this.blobsDir = join(home, "blobs", "sha256");
+    this.snapshotsDir = join(home, "oci", "snapshots");
+  }
+
+  blobPath(hex: string): string {
+    return join(this.blobsDir, hex);
+  }
+
+  snapshotDir(commit: string): string {
+    return join(this.snapshotsDir, commit);
+  }
+
+  /** The blob's size, undefined when it is not stored. */
+  async size(hex: string): Promise<number | undefined> {
+    return (await stat(this.blobPath(hex)).catch(() => undefined))?.size;
+  }
+
+  /** Copy `length` bytes at `offset` of `source` into the store; returns the copy's sha256 hex. */
+  async addRange(source: string, offset: number, length: number): Promise<string> {
+    await mkdir(this.blobsDir, { recursive: true });
+    const temp = join(this.blobsDir, `.tmp-${process.pid}-${Math.random().toString(16).slice(2)}`);
+    const hash = createHash("sha256");
+    const out = createWriteStream(temp);
+    try {
+      if (length > 0) {
+        for await (const chunk of createReadStream(source, { start: offset, end: offset + length - 1 })) {
+          hash.update(chunk as Buffer);
+          if (!out.write(chunk)) await once(out, "drain");
+        }
+      }
+      out.end();
+      await once(out, "close");
+      const hex = hash.digest("hex");
+      await rename(temp, this.blobPath(hex));
+      return hex;
+    } catch (error) {
+      out.destroy();
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  /** A gzip layer decompressed beside the store, for reading it as a tar; the caller removes it. */
+  async gunzip(hex: string): Promise<string> {
+    const out = join(this.blobsDir, `.tar-${process.pid}-${hex}`);
+    await pipeline(createReadStream(this.blobPath(hex)), createGunzip(), createWriteStream(out));
+    return out;
+  }
+
+  /** Link `path` of the snapshot to the blob (replacing what was there). */
+  async link(commit: string, path: string, hex: string): Promise<void> {
+    const at = join(this.snapshotDir(commit), ...path.split("/"));
+    await mkdir(dirname(at), { recursive: true });
+    await rm(at, { force: true });
+    await symlink(this.blobPath(hex), at);
+  }
+
+  /** Every blob some snapshot links to. */
+  private async linkedBlobs(): Promise<Set<string>> {
+    const linked = new Set<string>();
+    const entries = await readdir(this.snapshotsDir, { recursive: true, withFileTypes: true }).catch(
+      () => [],
+    );
+    for (const entry of entries) {
+      if (!entry.isSymbolicLink()) continue;
+      const target = await readlink(join(entry.parentPath, entry.name)).catch(() => undefined);
+      if (target) linked.add(resolve(entry.parentPath, target));
+    }
+    return linked;
+  }
+
+  /** `rm --purge`: drop the snapshot's links to `files`, then the blobs no snapshot links to any more. */
+  async purge(commit: string, files: readonly string[]): Promise<number> {
+    const targets: string[] = [];
+    for (const file of files) {
+      const at = join(this.snapshotDir(commit), ...file.split("/"));
+      const target = await readlink(at).catch(() => undefined);
+      if (target) targets.push(resolve(dirname(at), target));
+      await rm(at, { force: true });
+    }
+    const linked = await this.linkedBlobs();
+    let freed = 0;
+    for (const target of new Set(targets)) {
+      if (linked.has(target)) continue;
+      freed += (await stat(target).catch(() => undefined))?.size ?? 0;
+      await rm(target, { force: true });
+    }
+    return freed;
+  }
+}
