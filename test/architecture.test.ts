@@ -80,13 +80,6 @@ const allowed: Record<string, readonly string[]> = {
   ],
 };
 
-/**
- * The one import against the layering still in the tree: config/schema.ts reads the provider names from
- * runtime/ (#11, helper A moves them below config/). Delete this line when that lands; the test then holds
- * the rule with no exception.
- */
-const pendingExceptions = new Set(["config/schema.ts -> runtime/provider-names.ts"]);
-
 const src = join(repoRoot, "src");
 
 function sourceFiles(dir: string): string[] {
@@ -160,19 +153,13 @@ test("every top-level folder of src/ has a place in the layering and in docs/arc
 
 test("no import goes against the layering", () => {
   const wrong = edges.filter(
-    (e) => e.from !== e.to && !allowed[e.from]?.includes(e.to) && !pendingExceptions.has(e.label),
+    (e) => e.from !== e.to && !allowed[e.from]?.includes(e.to),
   );
   assert.deepEqual(
     wrong.map((e) => e.label),
     [],
     "these imports break the layering (docs/architecture.md): move the shared code down, or invert the dependency",
   );
-  for (const exception of pendingExceptions) {
-    assert.ok(
-      edges.some((e) => e.label === exception),
-      `${exception} is gone: delete it from pendingExceptions`,
-    );
-  }
 });
 
 test("no folder-level import cycle, in the code or in the rules", () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseDtype } from "../onnx/dtypes.js";
-import { parseProviderName } from "../runtime/provider-names.js";
+import { parseProviderName } from "../onnx/provider-names.js";
 import { taskNames as tableTaskNames } from "../tasks.js";
 import { defaults } from "../util/settings.js";
 import { generationSettingsSchema } from "./generation-settings.js";

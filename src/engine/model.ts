@@ -6,7 +6,7 @@ import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.
 import { loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
 import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
-import type { ProviderName } from "../runtime/provider-names.js";
+import type { ProviderName } from "../onnx/provider-names.js";
 import { sessionSpecs } from "../runtime/session-io.js";
 import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { type ProviderName, providerPreference } from "./provider-names.js";
+import { type ProviderName, providerPreference } from "../onnx/provider-names.js";
 
 export interface ProviderStatus {
   name: ProviderName | "rocm" | "openvino";
