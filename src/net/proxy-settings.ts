@@ -28,7 +28,7 @@ export function parseProxyUrl(value: string): URL {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   } catch {
     throw new UserError(`The proxy setting '${value}' is not a URL.`, {
-      hint: "Set HTTPS_PROXY / HTTP_PROXY to http://host:port (or http://user:password@host:port).",
+      hint: "Set HTTPS_PROXY / HTTP_PROXY to http://host:port (or http://<user>:<password>@host:port).",
     });
   }
   if (url.protocol !== "http:")
@@ -75,7 +75,7 @@ export function proxyAuthorization(proxy: URL): string | undefined {
 /** A proxy that wants credentials (HTTP 407): the user's to fix, so never retried. */
 export function proxyAuthRequired(proxy: URL, cause?: unknown): UserError {
   return new UserError(`The proxy ${describeProxy(proxy)} requires authentication (HTTP 407).`, {
-    hint: "Put the credentials in the proxy URL: HTTPS_PROXY=http://user:password@host:port.",
+    hint: "Put the credentials in the proxy URL: HTTPS_PROXY=http://<user>:<password>@host:port.",
     cause,
   });
 }

@@ -161,7 +161,7 @@ test("a proxy that wants credentials: a clear 407 error without them, a pull wit
   });
   assert.equal(refused.code, 1, refused.stderr);
   assert.match(refused.stderr, /requires authentication \(HTTP 407\)/);
-  assert.match(refused.stderr, /user:password@host:port/);
+  assert.match(refused.stderr, /http:\/\/<user>:<password>@host:port/);
   assert.doesNotMatch(refused.stderr, /s3cret/);
   const withCredentials = `http://alice:s3cret@${new URL(proxy.url).host}`;
   const result = await runCli(["pull", "org/Behind"], {
