@@ -20,6 +20,8 @@ export interface BatcherOptions {
 export interface BatchObserver {
   onBatch(info: { requests: number; rows: number; computeMs: number }): void;
   onDequeue(queueMs: number): void;
+  /** An inference worker died and is being restarted. */
+  onWorkerRestart?(): void;
 }
 
 export interface InferResult {
