@@ -38,7 +38,7 @@ if (values.child) {
   /** Mean microseconds per round trip of `bytes` bytes through `send`, after a warm-up. */
   async function measure(bytes: number, roundTrip: (data: Float32Array) => Promise<Float32Array>) {
     const count = bytes >= 1024 * 1024 ? Math.max(20, trips / 50) : trips;
-    let data = new Float32Array(bytes / 4);
+    let data: Float32Array = new Float32Array(bytes / 4);
     for (let i = 0; i < 20; i++) data = await roundTrip(data);
     const start = performance.now();
     for (let i = 0; i < count; i++) data = await roundTrip(data);
