@@ -1,7 +1,6 @@
 import type { TensorMap } from "../pipeline/pipeline.js";
-import { GpuxError } from "../util/errors.js";
 import { batchKey, batchRows, mergeFeeds, splitOutputs } from "./merge-feeds.js";
-import { DeadlineError, QueueFullError, type RemoteError } from "./serving-errors.js";
+import { DeadlineError, QueueFullError, WorkerCrashedError } from "./serving-errors.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 export interface BatcherOptions {
@@ -21,6 +20,8 @@ export interface BatcherOptions {
 export interface BatchObserver {
   onBatch(info: { requests: number; rows: number; computeMs: number }): void;
   onDequeue(queueMs: number): void;
+  /** An inference worker died and is being restarted. */
+  onWorkerRestart?(): void;
 }
 
 export interface InferResult {
@@ -180,11 +181,12 @@ export class DynamicBatcher {
         });
       },
       (error: Error) => {
-        // One bad request must not fail the others it was merged with: run each alone again.
-        if (!single && error instanceof GpuxError && (error as RemoteError).httpStatus < 500) {
-          for (const p of batch) p.key = `alone:${this.uniqueKey++}`;
-          this.queue.unshift(...batch.filter((p) => !p.settled));
-          this.schedule();
+        // One bad request must not fail the others it was merged with, whatever the error's class (an input
+        // error, or a failure such as an allocation that only its values cause): bisect, running each half as
+        // its own batch again, until every request has its own outcome — good ones stay batched. Not when the
+        // worker died: each retry could kill it again; those requests are answered 503.
+        if (!single && !(error instanceof WorkerCrashedError)) {
+          this.requeueHalves(batch);
           return;
         }
         for (const p of batch) p.reject(error);
@@ -195,6 +197,19 @@ export class DynamicBatcher {
   /** Answer every request still queued (not yet running) with `error`: a shutdown past its deadline. */
   abandonQueued(error: Error): void {
     for (const pending of this.queue.splice(0)) pending.reject(error);
+  }
+
+  /** Put a failed batch back at the head of the queue as two batches that only merge within themselves. */
+  private requeueHalves(batch: Pending[]): void {
+    const live = batch.filter((p) => !p.settled);
+    const half = Math.ceil(live.length / 2);
+    const first = `retry:${this.uniqueKey++}`;
+    const second = `retry:${this.uniqueKey++}`;
+    live.forEach((p, i) => {
+      p.key = i < half ? first : second;
+    });
+    this.queue.unshift(...live);
+    this.schedule();
   }
 
   /** Resolve once every admitted request has been answered. */

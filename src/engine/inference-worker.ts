@@ -83,12 +83,17 @@ async function start(): Promise<void> {
   const warmupMs = performance.now() - warmStart;
   post({ kind: "ready", inputs, outputs, provider, attempts, warmupMs, warmupError });
 
+  // Test-only fault injection (test/server/crash-containment.test.ts): die while running the Nth request, as
+  // a native abort inside ONNX Runtime would, so the pool's restart and 503 answers can be seen end to end.
+  const exitOnRun = Number(process.env.GPUX_TEST_WORKER_EXIT_ON_RUN ?? 0);
+  let runs = 0;
   port?.on("message", async (message: ToWorker) => {
     if (message.kind === "close") {
       await closeModelSession(session, init.loaded, profileName);
       port?.close();
       return;
     }
+    if (++runs === exitOnRun) process.exit(134);
     const begin = performance.now();
     try {
       const outputs = await runModelSession(session, config.name, fromWire(message.feeds));

@@ -13,7 +13,8 @@ import { UnavailableError } from "./serving-errors.js";
 import type { ModelServingOptions } from "./serving-options.js";
 import { WorkerPool } from "./worker-pool.js";
 
-export type ModelState = "loading" | "ready" | "failed" | "stopping";
+/** "restarting": every inference worker died (say, a native abort) and a new one is loading. */
+export type ModelState = "loading" | "ready" | "restarting" | "failed" | "stopping";
 
 /** Timings of one answered request, in milliseconds. */
 export interface PredictTiming {
@@ -60,6 +61,18 @@ export class ServedModel {
       },
       size: options.workers,
       onIdle: () => this.batcher.schedule(),
+      onWorkerExit: () => {
+        observer?.onWorkerRestart?.();
+        if (this.pool.liveCount === 0 && this.state === "ready") this.state = "restarting";
+      },
+      onWorkerRestarted: (error) => {
+        if (this.state !== "restarting") return;
+        if (!error) this.state = "ready";
+        else if (this.pool.liveCount === 0) {
+          this.state = "failed";
+          this.failure = `its inference worker could not be restarted: ${error.message}`;
+        }
+      },
     });
     this.batcher = new DynamicBatcher(
       this.pool,
@@ -129,10 +142,14 @@ export class ServedModel {
         ? "is still loading"
         : this.state === "stopping"
           ? "is shutting down"
-          : `failed to load: ${this.failure}`;
+          : this.state === "restarting"
+            ? "is restarting its inference worker"
+            : `failed to load: ${this.failure}`;
     throw new UnavailableError(`Model '${this.name}' ${why}.`, {
       hint:
-        this.state === "loading" ? "Retry when GET /v2/health/ready answers 200." : "Check the server log.",
+        this.state === "loading" || this.state === "restarting"
+          ? "Retry when GET /v2/health/ready answers 200."
+          : "Check the server log.",
     });
   }
 
@@ -168,7 +185,8 @@ export class ServedModel {
    * (`abandonQueued`), queued requests get 503 at once and only the batches already running are awaited.
    */
   async stop(options: { abandonQueued?: boolean } = {}): Promise<void> {
-    if (this.state === "ready" || this.state === "loading") this.state = "stopping";
+    if (this.state === "ready" || this.state === "loading" || this.state === "restarting")
+      this.state = "stopping";
     if (options.abandonQueued) {
       this.batcher.abandonQueued(
         new UnavailableError(`Model '${this.name}' stopped at the shutdown deadline.`, {

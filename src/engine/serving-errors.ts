@@ -18,6 +18,12 @@ export class DeadlineError extends GpuxError {
   readonly httpStatus = 504;
 }
 
+/** The inference worker died while running the request (a native abort, killed): HTTP 503, retry. */
+export class WorkerCrashedError extends GpuxError {
+  readonly exitCode = ExitCode.runtimeFailure;
+  readonly httpStatus = 503;
+}
+
 /** A GpuxError rebuilt from a status and message that crossed a worker boundary. */
 export class RemoteError extends GpuxError {
   /** The exit code of the error's own class, so `serve` and `run` exit alike for the same broken model. */

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { TensorMap } from "../pipeline/pipeline.js";
 import { log } from "../util/log.js";
-import { RemoteError } from "./serving-errors.js";
+import { RemoteError, WorkerCrashedError } from "./serving-errors.js";
 import { fromWire, toWire } from "./wire-tensor.js";
 import type { FromWorker, WorkerInit, WorkerReady } from "./worker-protocol.js";
 
@@ -42,6 +42,9 @@ export interface WorkerPoolOptions {
   size?: number;
   /** Called whenever a worker becomes free, so the batcher can dispatch. */
   onIdle?: () => void;
+  /** Called when a started worker dies (it is restarted), and when its replacement is ready or failed. */
+  onWorkerExit?: (code: number) => void;
+  onWorkerRestarted?: (error?: Error) => void;
 }
 
 /** Inference workers for one model; runs one batch per worker at a time; restarts a worker that dies. */
@@ -108,13 +111,25 @@ export class WorkerPool {
         const index = this.slots.indexOf(slot);
         if (index >= 0) this.slots.splice(index, 1);
         slot.job?.reject(
-          new RemoteError(`Inference worker exited (code ${code}) while running a batch.`, 500),
+          new WorkerCrashedError(
+            `The inference worker of model '${this.options.init.loaded.config.name}' died (exit code ${code}) while running this request; it is being restarted.`,
+            {
+              hint: "Retry in a few seconds (GET /health answers 200 again once it is back). If the same input crashes it again, that input makes ONNX Runtime abort: check the server log.",
+            },
+          ),
         );
         slot.job = undefined;
         this.wakeIdleWaiters();
         if (started && !this.closing) {
           log.warn(`inference worker exited with code ${code}; starting a new one`);
-          this.spawn().catch((error: Error) => log.warn(`could not restart the worker: ${error.message}`));
+          this.options.onWorkerExit?.(code);
+          this.spawn().then(
+            () => this.options.onWorkerRestarted?.(),
+            (error: Error) => {
+              log.warn(`could not restart the worker: ${error.message}`);
+              this.options.onWorkerRestarted?.(error);
+            },
+          );
         }
       });
     });
@@ -127,6 +142,11 @@ export class WorkerPool {
   /** True when some worker can take a batch now. */
   hasIdle(): boolean {
     return this.slots.some((slot) => !slot.job);
+  }
+
+  /** Workers started and not dead: 0 while the only one is being restarted. */
+  get liveCount(): number {
+    return this.slots.length;
   }
 
   get busyCount(): number {

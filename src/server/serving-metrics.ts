@@ -69,6 +69,13 @@ export class ServingMetrics {
     registers: [this.registry],
   });
 
+  private readonly workerRestarts = new Counter({
+    name: "gpux_inference_worker_restarts_total",
+    help: "Inference workers that died (a native abort, killed) and were restarted, per model",
+    labelNames: ["model", "version"],
+    registers: [this.registry],
+  });
+
   constructor(models: () => readonly ServedModel[]) {
     collectDefaultMetrics({ register: this.registry, prefix: "gpux_" });
     const gauge = (name: string, help: string, read: (m: ServedModel) => number) =>
@@ -107,6 +114,7 @@ export class ServingMetrics {
         this.computeDuration.observe(labels, computeMs / 1000);
       },
       onDequeue: (queueMs) => this.queueDuration.observe(labels, queueMs / 1000),
+      onWorkerRestart: () => this.workerRestarts.inc(labels),
     };
   }
 

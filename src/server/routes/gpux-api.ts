@@ -53,7 +53,9 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
         ? "stopping"
         : ctx.list.some((m) => m.state === "failed")
           ? "failed"
-          : "loading";
+          : ctx.list.some((m) => m.state === "restarting")
+            ? "restarting"
+            : "loading";
       return reply.code(503).send({ status, model: body.model, error: `Server is ${status}.` });
     },
   );

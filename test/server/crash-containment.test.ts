@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { spawnServe } from "../helpers/serve-process.js";
+import { addOneSpec, call, writeModelFolder } from "../helpers/serving.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+const dir = tempDir();
+
+test("serve: an inference worker dying mid-request answers 503, the server restarts it and recovers", async () => {
+  const folder = writeModelFolder(
+    dir,
+    "add-one",
+    addOneSpec,
+    "name: add-one\nmodel:\n  source: model.onnx\n",
+  );
+  // The worker dies (exit code 134, as on SIGABRT) while running its second request.
+  process.env.GPUX_TEST_WORKER_EXIT_ON_RUN = "2";
+  const serve = await spawnServe([folder]);
+  delete process.env.GPUX_TEST_WORKER_EXIT_ON_RUN;
+  const health = () => call(`${serve.url}health`);
+  for (let i = 0; i < 100 && (await health()).status !== 200; i++)
+    await new Promise((r) => setTimeout(r, 50));
+
+  const first = await call(`${serve.url}predict`, { body: { x: [[1, 2, 3, 4]] } });
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+
+  const crashed = await call(`${serve.url}predict`, { body: { x: [[1, 2, 3, 4]] } });
+  assert.equal(crashed.status, 503, JSON.stringify(crashed.body));
+  const body = crashed.body as { error: string; hint?: string };
+  assert.match(body.error, /inference worker .* died \(exit code 134\)/);
+  assert.match(body.hint ?? "", /Retry/);
+
+  const during = await health();
+  assert.equal(during.status, 503, "not ready while no inference worker is up");
+  assert.equal((during.body as { status: string }).status, "restarting");
+  const refused = await call(`${serve.url}predict`, { body: { x: [[0, 0, 0, 0]] } });
+  assert.equal(refused.status, 503, "requests meanwhile are refused, not queued into a dead worker");
+
+  let ready = during;
+  for (let i = 0; i < 200 && ready.status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    ready = await health();
+  }
+  assert.equal(ready.status, 200, "healthy again once the new worker is up");
+  const after = await call(`${serve.url}predict`, { body: { x: [[5, 6, 7, 8]] } });
+  assert.equal(after.status, 200, JSON.stringify(after.body));
+  assert.deepEqual(after.body, { y: [[6, 7, 8, 9]] });
+
+  const metrics = await call(`${serve.url}metrics`);
+  assert.match(String(metrics.body), /gpux_inference_worker_restarts_total\{model="add-one",[^}]*\} 1\b/);
+  assert.equal(serve.child.exitCode, null, "the server process is still running");
+  assert.match(serve.stderr(), /inference worker exited with code 134; starting a new one/);
+});
