@@ -152,9 +152,7 @@ test("every top-level folder of src/ has a place in the layering and in docs/arc
 });
 
 test("no import goes against the layering", () => {
-  const wrong = edges.filter(
-    (e) => e.from !== e.to && !allowed[e.from]?.includes(e.to),
-  );
+  const wrong = edges.filter((e) => e.from !== e.to && !allowed[e.from]?.includes(e.to));
   assert.deepEqual(
     wrong.map((e) => e.label),
     [],

@@ -1,12 +1,12 @@
 import type * as ort from "onnxruntime-node";
 import type { LoadedConfig } from "../config/load-config.js";
+import type { ProviderName } from "../onnx/provider-names.js";
 import type { TensorSpec } from "../onnx/tensor-spec.js";
 import { ModelFiles } from "../pipeline/model-files.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
 import { loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
 import { releaseTensorBuffers } from "../runtime/buffer-pool.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
-import type { ProviderName } from "../onnx/provider-names.js";
 import { sessionSpecs } from "../runtime/session-io.js";
 import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
 

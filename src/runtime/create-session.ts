@@ -1,8 +1,8 @@
 import { statSync } from "node:fs";
 import * as ort from "onnxruntime-node";
+import { type ProviderName, parseProviderName, providerPreference } from "../onnx/provider-names.js";
 import { errorMessage, NotFoundError, RuntimeFailure, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
-import { type ProviderName, parseProviderName, providerPreference } from "../onnx/provider-names.js";
 import { listProviders } from "./providers.js";
 
 export interface CreateSessionOptions {

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import autocannon, { type AutocannonRequest } from "autocannon";
 import { gatherOutOfRange } from "../helpers/fault-models.js";
 import { spawnServe } from "../helpers/serve-process.js";
-import { addOneSpec, call, writeModelFolder } from "../helpers/serving.js";
+import { addOneSpec, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const json = { "content-type": "application/json" };

@@ -4,7 +4,6 @@ import {
   benchmarkGeneration,
   type GenerationBenchmarkResult,
 } from "../../engine/generation/benchmark-generation.js";
-import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { formatTable } from "../format-table.js";
 import { chatSession } from "./chat-session.js";
