@@ -1,19 +1,9 @@
-/**
- * Tiny random-weight causal LMs made by test/fixtures/make_tiny_causal_lms.py (see its docstring for what each
- * repo holds), with transformers' reference generations, and a way to serve each from the fake hub.
- *
- *   const dir = tinyCausalLmsDir();                       // generated once, then reused
- *   const hub = await startFakeHub({ repos: [tinyCausalLmRepo("qwen3", "tiny/qwen3")] });
- *   const ref = tinyCausalLmReference("qwen3");           // ref.plain.output_ids, ref.chat.rendered …
- */
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./cli.js";
 import type { FakeRepo } from "./fake-hub.js";
 import { repoFromFolder } from "./fake-hub-repos.js";
-import { python } from "./python.js";
+import { generatedFixtureDir } from "./generated-fixture.js";
 
 const script = join(repoRoot, "test", "fixtures", "make_tiny_causal_lms.py");
 /** The bridge code the script exports with: a change there must regenerate the fixtures too. */
@@ -63,21 +53,7 @@ export interface TinyCausalLmReference {
  * code it exports with (test-output/tiny-causal-lms-<hash>/), so later runs reuse it.
  */
 export function tinyCausalLmsDir(): string {
-  const hash = createHash("sha256");
-  for (const file of [script, ...exportCode]) hash.update(readFileSync(file));
-  const dir = join(repoRoot, "test-output", `tiny-causal-lms-${hash.digest("hex").slice(0, 16)}`);
-  if (existsSync(dir)) return dir;
-  mkdirSync(join(repoRoot, "test-output"), { recursive: true });
-  const work = `${dir}.${process.pid}.tmp`;
-  const result = spawnSync(python, [script, work], { encoding: "utf8" });
-  if (result.status !== 0) {
-    rmSync(work, { recursive: true, force: true });
-    throw new Error(`make_tiny_causal_lms.py failed: ${result.stderr || result.error}`);
-  }
-  // another test file may have finished first: theirs is identical, keep it
-  if (existsSync(dir)) rmSync(work, { recursive: true, force: true });
-  else renameSync(work, dir);
-  return dir;
+  return generatedFixtureDir("tiny-causal-lms", script, exportCode);
 }
 
 export function tinyCausalLmReference(name: TinyCausalLmName): TinyCausalLmReference {

@@ -1,9 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./cli.js";
-import { python } from "./python.js";
+import { generatedFixtureDir } from "./generated-fixture.js";
 
 const script = join(repoRoot, "test", "fixtures", "make_tiny_transformers.py");
 
@@ -34,20 +32,7 @@ export interface TinyReference {
  * (test-output/tiny-transformers-<hash>/) so later runs reuse it.
  */
 export function tinyTransformersDir(): string {
-  const hash = createHash("sha256").update(readFileSync(script)).digest("hex").slice(0, 16);
-  const dir = join(repoRoot, "test-output", `tiny-transformers-${hash}`);
-  if (existsSync(dir)) return dir;
-  mkdirSync(join(repoRoot, "test-output"), { recursive: true });
-  const work = `${dir}.${process.pid}.tmp`;
-  const result = spawnSync(python, [script, work], { encoding: "utf8" });
-  if (result.status !== 0) {
-    rmSync(work, { recursive: true, force: true });
-    throw new Error(`make_tiny_transformers.py failed: ${result.stderr || result.error}`);
-  }
-  // another test file may have finished first: theirs is identical, keep it
-  if (existsSync(dir)) rmSync(work, { recursive: true, force: true });
-  else renameSync(work, dir);
-  return dir;
+  return generatedFixtureDir("tiny-transformers", script);
 }
 
 export function tinyReference(repoDir: string): TinyReference {
