@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from .causal_lm_export import cache_shape, empty_past, feeds, positions
+from .validate import max_abs_diff
 
 # (batch, past length, new tokens): prefills of one and two rows (the second left-padded), and decode steps.
 LOGIT_CASES = [(1, 0, 8), (2, 0, 5), (1, 6, 1), (2, 3, 2)]
@@ -18,15 +19,6 @@ def open_session(onnx_path):
     import onnxruntime
 
     return onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-
-
-def _max_abs_diff(expected, actual):
-    if expected.shape != actual.shape:
-        return math.inf
-    if expected.size == 0:
-        return 0.0
-    diff = np.abs(expected.astype(np.float64) - actual.astype(np.float64))
-    return float("nan") if np.isnan(diff).any() else float(diff.max())
 
 
 def _worse(a, b):
@@ -53,9 +45,9 @@ def compare_logits(wrapper, session, seed=1):
         with torch.no_grad():
             expected = [t.numpy() for t in wrapper(*inputs)]
         actual = session.run(None, session_feeds(session, inputs))
-        worst["logits"] = _worse(_max_abs_diff(expected[0], actual[0]), worst["logits"])
+        worst["logits"] = _worse(max_abs_diff(expected[0], actual[0]), worst["logits"])
         for e, a in zip(expected[1:], actual[1:]):
-            worst["present"] = _worse(_max_abs_diff(e, a), worst["present"])
+            worst["present"] = _worse(max_abs_diff(e, a), worst["present"])
     return worst, [f"{b}x{p}+{n}" for b, p, n in LOGIT_CASES]
 
 

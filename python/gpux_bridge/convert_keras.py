@@ -8,7 +8,7 @@ import os
 
 from .protocol import BridgeError, emit, progress
 from .requirements import tool_versions
-from .validate import _max_abs_diff
+from .validate import max_abs_diff
 
 CASES = [1, 2, 3]
 # a dimension the model leaves open (besides the batch) gets this size in the validation inputs
@@ -112,7 +112,7 @@ def convert_keras(request):
         expected = _call(model, feeds)
         actual = session.run(None, dict(zip(input_names, feeds)))
         for name, e, a in zip(output_names, expected, actual):
-            diff = _max_abs_diff(e, a)
+            diff = max_abs_diff(e, a)
             worst[name] = diff if math.isnan(diff) or diff > worst[name] else worst[name]
     passed = all(not math.isnan(d) and d <= atol for d in worst.values())
     emit(

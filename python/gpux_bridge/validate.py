@@ -9,7 +9,8 @@ TEXT_CASES = [(1, 8), (2, 16), (3, 5)]
 IMAGE_CASES = [(1, 0), (2, 0), (3, 0)]
 
 
-def _max_abs_diff(expected, actual):
+def max_abs_diff(expected, actual):
+    """Largest |expected - actual| in float64: inf when the shapes differ, nan when any difference is nan."""
     import numpy as np
 
     if expected.shape != actual.shape:
@@ -37,7 +38,7 @@ def validate_torch(wrapper, onnx_path, task, atol, make_inputs, label="export"):
             expected = [t.numpy() for t in wrapper(*inputs)]
         actual = session.run(wrapper.output_names, {n: t.numpy() for n, t in zip(names, inputs)})
         for name, e, a in zip(wrapper.output_names, expected, actual):
-            diff = _max_abs_diff(e, a)
+            diff = max_abs_diff(e, a)
             worst[name] = diff if math.isnan(diff) or diff > worst[name] else worst[name]
     passed = all(not math.isnan(d) and d <= atol for d in worst.values())
     return {"atol": atol, "max_abs_diff": worst, "cases": described, "passed": passed}

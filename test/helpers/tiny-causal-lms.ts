@@ -7,8 +7,8 @@ import { generatedFixtureDir } from "./generated-fixture.js";
 
 const script = join(repoRoot, "test", "fixtures", "make_tiny_causal_lms.py");
 /** The bridge code the script exports with: a change there must regenerate the fixtures too. */
-const exportCode = ["causal_lm_export.py", "causal_lm_validate.py", "external_data.py"].map((name) =>
-  join(repoRoot, "python", "gpux_bridge", name),
+const exportCode = ["causal_lm_export.py", "causal_lm_validate.py", "validate.py", "external_data.py"].map(
+  (name) => join(repoRoot, "python", "gpux_bridge", name),
 );
 
 /** Python modules the script needs (for requirePython / missingPythonModules). */
