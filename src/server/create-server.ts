@@ -1,6 +1,8 @@
 import type { Server } from "node:http";
+import { join } from "node:path";
 import Fastify, { type FastifyHttpOptions, type FastifyInstance } from "fastify";
 import type { ServedModel } from "../engine/served-model.js";
+import { envSettings } from "../util/settings.js";
 import { answerFrameworkError, registerErrorHandlers, writeClientError } from "./error-handler.js";
 import { registerJsonBodyParser } from "./json-body.js";
 import { registerGpuxApiRoutes } from "./routes/gpux-api.js";
@@ -24,6 +26,8 @@ export interface CreateServerOptions extends Partial<ServerLimits> {
   metrics: ServingMetrics;
   /** Require this key on every route but health probes and the playground page. Default: none. */
   apiKey?: string;
+  /** Where the OpenAI Batch API keeps its files and batches. Default: batches/ in the gpux home. */
+  batchDir?: string;
   /** Origins allowed to call from a browser (`true` or "*": any). Default: none (same origin only). */
   cors?: string | string[] | boolean;
 }
@@ -106,7 +110,10 @@ export function createServer(options: CreateServerOptions): { app: FastifyInstan
   const openApi = collectOpenApi(app);
   registerGpuxApiRoutes(app, context);
   registerOipRoutes(app, context);
-  registerOpenAiRoutes(app, context);
+  registerOpenAiRoutes(app, context, {
+    dir: options.batchDir ?? join(envSettings.gpuxHome(), "batches"),
+    apiKey: options.apiKey,
+  });
   registerMetricsRoutes(app, context);
   registerPlaygroundRoutes(app, context);
   registerOpenApiRoute(app, openApi);

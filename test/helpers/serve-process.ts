@@ -11,9 +11,14 @@ export interface ServeProcess {
 }
 
 /** Start the built `gpux serve` as a user would, on a free port; resolves once it prints its URL. */
-export function spawnServe(args: string[], timeoutMs = 60_000): Promise<ServeProcess> {
+export function spawnServe(
+  args: string[],
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [cliPath, "serve", "--port", "0", ...args], {
     cwd: repoRoot,
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
