@@ -148,6 +148,7 @@ export const configSchema = z.strictObject({
       worker_nice: z.number().int().min(0).max(19).optional(),
       // Server-wide limits (src/server/server-limits.ts holds the defaults).
       body_limit: z.number().int().positive().optional(),
+      binary_body_limit: z.number().int().positive().optional(),
       read_timeout_ms: z.number().int().positive().optional(),
       max_connections: z.number().int().positive().optional(),
       shutdown_timeout_ms: z.number().int().positive().optional(),

@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { type DtypeInfo, dtypeInfo } from "../onnx/dtypes.js";
+import { type DtypeInfo, dtypeInfo, type NumericTensorData } from "../onnx/dtypes.js";
 import { toFloat16Bits } from "../onnx/float16.js";
 import { type Dim, formatShape, isDynamicDim, type TensorSpec } from "../onnx/tensor-spec.js";
 import { UserError } from "../util/errors.js";
@@ -307,6 +307,20 @@ export function encodeFlatTensor(
   }
   checkShape(spec, shape);
   return tensorFromFlat(spec, shape.length > 1 ? data.flat(shape.length - 1) : data, shape);
+}
+
+/**
+ * Build an ONNX Runtime tensor from a typed array already in the dtype's storage (binary request bodies), with
+ * the same shape checks as JSON data. The caller has checked that `data` holds as many elements as `shape`.
+ */
+export function encodeTypedTensor(
+  spec: TensorSpec,
+  data: NumericTensorData,
+  shape: readonly number[],
+): ort.Tensor {
+  supportedDtype(spec);
+  checkShape(spec, shape);
+  return new ort.Tensor(spec.dtype, data, shape);
 }
 
 /** Build an ONNX Runtime tensor from JSON: nested arrays, a scalar, or `{data, shape}`. */

@@ -85,7 +85,7 @@ export function createServer(options: CreateServerOptions): { app: FastifyInstan
   app.server.on("connection", () => {
     context.lastConnectionAt = performance.now();
   });
-  registerErrorHandlers(app);
+  registerErrorHandlers(app, limits);
   registerJsonBodyParser(app);
   if (options.cors) registerCors(app, options.cors === true ? true : options.cors);
   if (options.apiKey !== undefined) registerApiKey(app, options.apiKey);

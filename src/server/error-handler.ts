@@ -1,8 +1,16 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from "fastify";
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from "fastify";
 import { GpuxError } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { isBinaryBody } from "./oip-binary-body.js";
+import { bodyTooLargeAnswer, type ServerLimits } from "./server-limits.js";
 
 /** The JSON body of every error answer. */
 export const errorSchema = {
@@ -11,7 +19,11 @@ export const errorSchema = {
   required: ["error"],
 } as const;
 
-function answerFor(error: FastifyError | Error): { status: number; error: string; hint?: string } {
+function answerFor(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  limits: ServerLimits,
+): { status: number; error: string; hint?: string } {
   if (error instanceof GpuxError) return { status: error.httpStatus, error: error.message, hint: error.hint };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
@@ -22,13 +34,9 @@ function answerFor(error: FastifyError | Error): { status: number; error: string
     };
   }
   const status = fastifyError.statusCode;
+  if (status === 413) return { status, ...bodyTooLargeAnswer(limits, isBinaryBody(request)) };
   if (status !== undefined && status >= 400 && status < 500) {
-    const hint =
-      status === 413
-        ? "Send a smaller body; the limit is set by --body-limit."
-        : status === 415
-          ? "Send Content-Type: application/json."
-          : undefined;
+    const hint = status === 415 ? "Send Content-Type: application/json." : undefined;
     return { status, error: fastifyError.message, hint };
   }
   log.warn(`internal error answering a request: ${error.message}`);
@@ -40,9 +48,9 @@ function answerFor(error: FastifyError | Error): { status: number; error: string
 }
 
 /** Every error becomes `{"error": "…", "hint": "…"}` with its status; never a stack trace. */
-export function registerErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    const { status, ...body } = answerFor(error);
+export function registerErrorHandlers(app: FastifyInstance, limits: ServerLimits): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, ...body } = answerFor(error, request, limits);
     if (status === 503) reply.header("retry-after", "1");
     reply.code(status).send(body);
   });

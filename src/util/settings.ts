@@ -20,8 +20,14 @@ export const defaults = {
     maxConcurrency: 256,
     timeoutMs: 30_000,
     workerNice: 10,
-    bodyLimit: 16 * 1024 * 1024,
-    // 16 MiB in 30 s is ~550 KB/s: slow links still upload a full body, a stalled one is dropped.
+    // JSON: room for the 19 MB JSON tensors of ONNX's own backend tests (16 MiB refused them); parsing
+    // 32 MiB of numbers takes ~0.3 s.
+    bodyLimit: 32 * 1024 * 1024,
+    // Triton's binary tensor data: 4 bytes an FP32 value where JSON takes ~10, so 64 MiB holds 16M values (a
+    // batch of 64 images of 3×224×224 is 38.5 MB); it is copied, never parsed.
+    binaryBodyLimit: 64 * 1024 * 1024,
+    // 32 MiB of JSON in 30 s is ~1.1 MB/s (64 MiB binary: ~2.2 MB/s): slow links still upload a full body,
+    // a stalled one is dropped.
     readTimeoutMs: 30_000,
     maxConnections: 1024,
     /** Under Kubernetes' 30 s grace period. */

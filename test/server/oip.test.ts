@@ -124,7 +124,7 @@ describe("KServe v2 Open Inference Protocol over real HTTP", async () => {
     assert.deepEqual(names, ["out_string", "out_float16"]);
   });
 
-  test("400s: datatype mismatch, unknown datatype, wrong shape, missing input, unknown output, binary data, bad schema", async () => {
+  test("400s: datatype mismatch, unknown datatype, wrong shape, missing input, unknown output, binary parameters without binary data, bad schema", async () => {
     const x = (over: Record<string, unknown>) => ({
       name: "x",
       shape: [1, 4],
@@ -141,7 +141,8 @@ describe("KServe v2 Open Inference Protocol over real HTTP", async () => {
       { inputs: [x({}), x({})] },
       { inputs: [x({ data: [1, 2, "three", 4] })] },
       { inputs: [x({})], outputs: [{ name: "nope" }] },
-      { inputs: [x({})], outputs: [{ name: "y", parameters: { binary_data: true } }] },
+      { inputs: [x({})], outputs: [{ name: "y", parameters: { binary_data: "yes" } }] },
+      { inputs: [x({ data: undefined, parameters: { binary_data_size: 16 } })] },
       { inputs: [] },
       { inputs: [{ name: "x" }] },
       { nothing: true },

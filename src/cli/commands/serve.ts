@@ -19,6 +19,7 @@ interface ServeFlags extends ServingFlags {
   cors?: string;
   apiKeyFile?: string;
   bodyLimit?: number;
+  binaryBodyLimit?: number;
   readTimeoutMs?: number;
   maxConnections?: number;
   shutdownTimeoutMs?: number;
@@ -38,6 +39,7 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     apiKeyFile,
     cors: corsFlag,
     bodyLimit,
+    binaryBodyLimit,
     readTimeoutMs,
     maxConnections,
     shutdownTimeoutMs,
@@ -57,6 +59,7 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     apiKey,
     cors: cors === false ? undefined : cors,
     bodyLimit: bodyLimit ?? fromYaml("body_limit"),
+    binaryBodyLimit: binaryBodyLimit ?? fromYaml("binary_body_limit"),
     readTimeoutMs: readTimeoutMs ?? fromYaml("read_timeout_ms"),
     maxConnections: maxConnections ?? fromYaml("max_connections"),
     shutdownTimeoutMs: shutdownTimeoutMs ?? fromYaml("shutdown_timeout_ms"),
@@ -192,7 +195,14 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       numberOption(
         "--body-limit <bytes>",
-        `largest request body before 413 (serving.body_limit, default ${d.bodyLimit / 2 ** 20} MiB)`,
+        `largest JSON request body before 413 (serving.body_limit, default ${d.bodyLimit / 2 ** 20} MiB)`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--binary-body-limit <bytes>",
+        `largest binary OIP body (Triton's binary tensor data) before 413 (serving.binary_body_limit, default ${d.binaryBodyLimit / 2 ** 20} MiB)`,
         { min: 1 },
       ),
     )

@@ -1,10 +1,17 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { checkAnswerSize } from "../../engine/answer-limit.js";
 import type { ServedModel } from "../../engine/served-model.js";
 import { NotFoundError } from "../../util/errors.js";
 import { gpuxVersion } from "../../util/version.js";
 import { errorSchema } from "../error-handler.js";
 import {
+  binaryMediaType,
+  binaryTensorData,
+  inferenceHeaderLength,
+  registerOipBinaryBody,
+} from "../oip-binary-body.js";
+import {
+  binaryOutputNames,
   decodeOipInputs,
   encodeOipOutputs,
   type OipInferRequest,
@@ -26,7 +33,8 @@ const inferBody = {
       type: "array",
       items: {
         type: "object",
-        required: ["name", "shape", "datatype", "data"],
+        // `data`, or parameters.binary_data_size with the bytes after the JSON (Triton's binary extension)
+        required: ["name", "shape", "datatype"],
         properties: {
           name: { type: "string" },
           shape: { type: "array", items: { type: "integer", minimum: 0 } },
@@ -49,6 +57,7 @@ const modelParams = {
   required: ["model"],
 } as const;
 type ModelParams = { model: string; version?: string };
+const modelPaths = ["/v2/models/:model", "/v2/models/:model/versions/:version"];
 
 /** The model, checking the version when the path names one (gpux serves one version per model). */
 function modelAt(ctx: ServerContext, params: ModelParams): ServedModel {
@@ -67,7 +76,7 @@ export function registerOipRoutes(app: FastifyInstance, ctx: ServerContext): voi
   app.get("/v2", { schema: { summary: "Server metadata", tags } }, async () => ({
     name: "gpux",
     version: gpuxVersion,
-    extensions: [],
+    extensions: ["binary_tensor_data"],
   }));
   app.get(
     "/v2/health/live",
@@ -94,25 +103,34 @@ export function registerOipRoutes(app: FastifyInstance, ctx: ServerContext): voi
     const model = modelAt(ctx, request.params);
     return reply.code(model.state === "ready" && !ctx.shuttingDown ? 200 : 503).send();
   };
-  const infer = async (request: { params: ModelParams; body: OipInferRequest }) => {
+  const infer = async (
+    request: FastifyRequest<{ Params: ModelParams; Body: OipInferRequest }>,
+    reply: FastifyReply,
+  ) => {
     const model = modelAt(ctx, request.params);
     const body = request.body;
     return ctx.measure(model, async () => {
       const names = selectOutputs(body, model.outputs);
-      const feeds = decodeOipInputs(body, model.inputs);
+      const binary = binaryOutputNames(body, names);
+      const feeds = decodeOipInputs(body, model.inputs, binaryTensorData(request));
       const { outputs, queueMs, computeMs, batchRows } = await model.infer(feeds);
       checkAnswerSize(outputs, names, ctx.limits.maxAnswerElements);
-      return {
+      const { tensors, parts } = encodeOipOutputs(outputs, names, binary);
+      const answer = {
         model_name: model.name,
         model_version: model.version,
         ...(body.id !== undefined ? { id: body.id } : {}),
         parameters: { batch_rows: batchRows, queue_ms: queueMs, compute_ms: computeMs },
-        outputs: encodeOipOutputs(outputs, names),
+        outputs: tensors,
       };
+      if (parts.length === 0) return answer;
+      const header = Buffer.from(JSON.stringify(answer));
+      reply.header(inferenceHeaderLength, header.length).type(binaryMediaType);
+      return Buffer.concat([header, ...parts]);
     });
   };
 
-  for (const prefix of ["/v2/models/:model", "/v2/models/:model/versions/:version"]) {
+  for (const prefix of modelPaths) {
     app.get<{ Params: ModelParams }>(
       prefix,
       {
@@ -137,24 +155,31 @@ export function registerOipRoutes(app: FastifyInstance, ctx: ServerContext): voi
       },
       ready,
     );
-    app.post<{ Params: ModelParams; Body: OipInferRequest }>(
-      `${prefix}/infer`,
-      {
-        schema: {
-          summary: "Inference with JSON tensors of any OIP datatype; `outputs` selects, `id` is echoed",
-          tags,
-          params: modelParams,
-          body: inferBody,
-          response: {
-            400: errorSchema,
-            404: errorSchema,
-            429: errorSchema,
-            503: errorSchema,
-            504: errorSchema,
+  }
+  // Binary bodies are read only here, under their own limit (a child scope keeps the parser to these routes).
+  app.register(async (scope) => {
+    registerOipBinaryBody(scope, ctx.limits.binaryBodyLimit);
+    for (const prefix of modelPaths) {
+      scope.post<{ Params: ModelParams; Body: OipInferRequest }>(
+        `${prefix}/infer`,
+        {
+          schema: {
+            summary:
+              "Inference with JSON tensors of any OIP datatype, or Triton's binary tensor data; `outputs` selects, `id` is echoed",
+            tags,
+            params: modelParams,
+            body: inferBody,
+            response: {
+              400: errorSchema,
+              404: errorSchema,
+              429: errorSchema,
+              503: errorSchema,
+              504: errorSchema,
+            },
           },
         },
-      },
-      infer,
-    );
-  }
+        infer,
+      );
+    }
+  });
 }
