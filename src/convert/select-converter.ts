@@ -29,6 +29,7 @@ export function selectConverter(snapshot: Snapshot): Converter {
  */
 export function prepareConverterFor(format: string): void {
   if (format === "safetensors" || format === "pytorch") prestartBridge("pytorch");
+  else if (format === "keras") prestartBridge("keras");
   else if (format === "tensorflow") prestartBridge("tensorflow");
 }
 

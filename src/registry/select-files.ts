@@ -30,7 +30,7 @@ export interface FileSelection {
   /** Repo paths to fetch. */
   files: string[];
   /** What the model is: the ONNX variant taken, or the checkpoint format the converter will read. */
-  format: "onnx" | "safetensors" | "pytorch" | "tensorflow" | "none";
+  format: "onnx" | "safetensors" | "pytorch" | "keras" | "tensorflow" | "none";
   /** The ONNX file chosen, when format is onnx. */
   onnxFile?: string;
 }
@@ -64,14 +64,31 @@ function weights(paths: readonly string[]): Pick<FileSelection, "files" | "forma
       format: "pytorch",
       files: [...bin, ...paths.filter((p) => p === "pytorch_model.bin.index.json")],
     };
+  const keras = kerasFile(paths);
+  if (keras) return { format: "keras", files: [keras] };
   if (paths.includes("tf_model.h5")) return { format: "tensorflow", files: ["tf_model.h5"] };
   return { format: "none", files: [] };
 }
 
 /**
+ * The one Keras model file to convert: a `.keras` at the root, else a Keras `.h5` (not transformers'
+ * tf_model.h5, which is TensorFlow's; not a Keras 3 `*.weights.h5`, which holds weights without the model).
+ * One file, so the converter has no choice to make. Before tf_model.h5: Keras converts with Keras 3 on
+ * torch, while TensorFlow's formats need tf2onnx.
+ */
+function kerasFile(paths: readonly string[]): string | undefined {
+  const atTop = paths.filter(atRoot).sort();
+  return (
+    atTop.find((p) => p.endsWith(".keras")) ??
+    atTop.find((p) => p.endsWith(".h5") && p !== "tf_model.h5" && !p.endsWith(".weights.h5"))
+  );
+}
+
+/**
  * Choose the files of a repo that gpux needs, not the whole repo: a ready ONNX model (the asked variant plus
  * its external data) when there is one, else the checkpoint a converter reads (safetensors over
- * pytorch_model.bin over tf_model.h5), plus config, tokenizer, preprocessor files and the model card.
+ * pytorch_model.bin over a Keras .keras/.h5 over tf_model.h5), plus config, tokenizer, preprocessor files
+ * and the model card.
  */
 export function selectFiles(paths: readonly string[], options: SelectFilesOptions = {}): FileSelection {
   const variant = options.variant ?? "fp32";
