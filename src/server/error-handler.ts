@@ -1,4 +1,4 @@
-import { STATUS_CODES } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type {
   FastifyError,
@@ -10,7 +10,7 @@ import type {
 import { GpuxError } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { isBinaryBody } from "./oip-binary-body.js";
-import { bodyTooLargeAnswer, type ServerLimits } from "./server-limits.js";
+import { bodyTooLargeAnswer, refusedBodyDrainBytes, type ServerLimits } from "./server-limits.js";
 
 /** The JSON body of every error answer. */
 export const errorSchema = {
@@ -47,12 +47,45 @@ function answerFor(
   };
 }
 
+/**
+ * Read and discard the rest of a body refused as too large, up to `cap` bytes, before answering: clients
+ * such as Python's urllib and requests send the whole body before reading, and a server that answers and
+ * closes at once leaves them with EPIPE instead of the 413 that says which flag raises the limit. The read
+ * timeout still bounds how long this takes.
+ */
+function drainRefusedBody(raw: IncomingMessage, cap: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (raw.complete || raw.destroyed) {
+      resolve();
+      return;
+    }
+    let seen = 0;
+    const finish = () => {
+      raw.off("data", count);
+      raw.off("end", finish);
+      raw.off("close", finish);
+      raw.off("error", finish);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > cap) finish();
+    };
+    raw.on("data", count);
+    raw.once("end", finish);
+    raw.once("close", finish);
+    raw.once("error", finish);
+    raw.resume();
+  });
+}
+
 /** Every error becomes `{"error": "…", "hint": "…"}` with its status; never a stack trace. */
 export function registerErrorHandlers(app: FastifyInstance, limits: ServerLimits): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const { status, ...body } = answerFor(error, request, limits);
     if (status === 503) reply.header("retry-after", "1");
-    reply.code(status).send(body);
+    if (status === 413) await drainRefusedBody(request.raw, refusedBodyDrainBytes);
+    return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({

@@ -31,6 +31,12 @@ export const serverLimitDefaults: ServerLimits = {
 /** How long an idle keep-alive connection stays open: Fastify's 72 s, above common load balancers' 60 s. */
 export const keepAliveTimeoutMs = 72_000;
 
+/**
+ * How much of a body refused with 413 is read (and dropped) so its client gets to read the answer: 256 MiB,
+ * ~2 s at 1 Gbit/s; a client sending more is cut off, as before.
+ */
+export const refusedBodyDrainBytes = 256 * 1024 * 1024;
+
 /** How often Node checks connections against the read timeout (its default, 30 s, would stretch it). */
 export const readTimeoutCheckMs = 1_000;
 

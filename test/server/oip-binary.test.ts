@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type Dtype, dtypeInfo, dtypes } from "../../src/onnx/dtypes.js";
 import { binaryBody, postBinary, tensorBytes, tensorValues } from "../helpers/oip-binary-client.js";
+import { openConnection, requestText, statusOf } from "../helpers/raw-http.js";
 import { addOneSpec, call, startServer, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -265,6 +266,34 @@ describe("Triton's binary tensor data extension on OIP infer, over real HTTP", a
     assert.equal(tooBig.status, 413);
     assert.match(tooBig.json.error ?? "", /65536-byte limit for binary bodies/);
     assert.match(tooBig.json.hint ?? "", /--binary-body-limit BYTES \(serving\.binary_body_limit/);
+  });
+
+  test("a client that sends its whole body before reading gets the 413, not a broken pipe", async () => {
+    const cases: Record<string, string>[] = [{}, { "inference-header-content-length": "2" }];
+    for (const headers of cases) {
+      const connection = await openConnection(server.url);
+      const size = 8 * 1024 * 1024;
+      let writeError: string | undefined;
+      connection.socket.on("error", (error: NodeJS.ErrnoException) => {
+        writeError = error.code;
+      });
+      connection.socket.write(
+        requestText("POST", "/v2/models/add-one/infer", { contentLength: size, headers }),
+      );
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      for (let sent = 0; sent < size && !connection.socket.destroyed; sent += chunk.length) {
+        if (!connection.socket.write(chunk)) {
+          await new Promise((resolve) => {
+            connection.socket.once("drain", resolve);
+            connection.socket.once("close", resolve);
+          });
+        }
+      }
+      assert.equal(await connection.closed, "end");
+      assert.equal(writeError, undefined, "the upload was cut off");
+      assert.equal(statusOf(connection.received()), 413);
+      assert.match(connection.received(), /raise the limit: gpux serve --(binary-)?body-limit/);
+    }
   });
 
   test("binary bodies are OIP infer's only: the gpux API still answers them 415", async () => {
