@@ -20,8 +20,8 @@ export const defaults = {
     maxConcurrency: 256,
     timeoutMs: 30_000,
     workerNice: 10,
-    // JSON: room for the 19 MB JSON tensors of ONNX's own backend tests (16 MiB refused them); parsing
-    // 32 MiB of numbers takes ~0.3 s.
+    // JSON: room for the 19 MB JSON tensors of ONNX's own backend tests (16 MiB refused them); Fastify's
+    // parser took 1.6-1.9 s over 32 MiB of numbers on a busy 2-core machine, so not much more.
     bodyLimit: 32 * 1024 * 1024,
     // Triton's binary tensor data: 4 bytes an FP32 value where JSON takes ~10, so 64 MiB holds 16M values (a
     // batch of 64 images of 3×224×224 is 38.5 MB); it is copied, never parsed.
