@@ -3,6 +3,7 @@
  * measured side by side in one run (the machine is shared: compare ratios, not absolute figures).
  *
  *   npx tsx bench/serve.ts [--seconds 10] [--rounds 4] [--serve-seconds 20] [--worker-nice 10]
+ *                          [--isolation process|thread]
  *
  * Raw: InferenceSession.run in this process at batch 1 and batch 2/4/8/16 (the best batch gives the best raw
  * throughput). Serve: the built CLI (`npm run build` first) with its defaults plus --max-batch-size set to that
@@ -34,6 +35,8 @@ const seconds = flag("seconds", 10);
 const serveSeconds = flag("serve-seconds", 20);
 const workerNice = flag("worker-nice", 10);
 const rounds = flag("rounds", 4);
+const isolationAt = args.indexOf("--isolation");
+const isolation = isolationAt >= 0 ? (args[isolationAt + 1] as string) : "process";
 const root = join(import.meta.dirname, "..");
 const seq = 128;
 
@@ -127,6 +130,8 @@ const startServe = (dir: string, maxBatchSize = 16) =>
       String(maxBatchSize),
       "--worker-nice",
       String(workerNice),
+      "--isolation",
+      isolation,
     ],
     /playground\s+(http:\/\/\S+)/,
   );

@@ -146,6 +146,7 @@ export const configSchema = z.strictObject({
       api_key: z.string().optional(),
       cors: z.union([z.string(), z.array(z.string()), z.boolean()]).optional(),
       worker_nice: z.number().int().min(0).max(19).optional(),
+      isolation: z.enum(["process", "thread"]).optional(),
       // Server-wide limits (src/server/server-limits.ts holds the defaults).
       body_limit: z.number().int().positive().optional(),
       binary_body_limit: z.number().int().positive().optional(),

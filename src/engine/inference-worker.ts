@@ -1,10 +1,11 @@
 /**
- * Entry point of one inference worker thread: opens its own ONNX Runtime session and runs batches the main
- * thread sends, so `session.run` never blocks the HTTP event loop. Outputs go back as transferred buffers.
+ * Entry point of one inference worker, a thread or a child process (worker-host.ts): opens its own ONNX
+ * Runtime session and runs batches the server sends, so `session.run` never blocks the HTTP event loop.
+ * Outputs go back as transferred buffers (a thread) or copied through the IPC pipe (a process).
  */
 
 import { setPriority } from "node:os";
-import { parentPort, threadId, workerData } from "node:worker_threads";
+import { threadId } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
 import type { ProviderAttempt } from "../runtime/create-session.js";
 import { sessionSpecs } from "../runtime/session-io.js";
@@ -13,11 +14,11 @@ import { readableRunError } from "./classify-run-error.js";
 import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
 import { warmupFeeds } from "./warmup-feeds.js";
 import { fromWire, toWire } from "./wire-tensor.js";
-import type { FromWorker, ToWorker, WireError, WorkerInit } from "./worker-protocol.js";
+import { openWorkerPort } from "./worker-port.js";
+import type { FromWorker, ToWorker, WireError } from "./worker-protocol.js";
 
-const port = parentPort;
-if (!port) throw new Error("inference-worker must run in a worker thread");
-const init = workerData as WorkerInit;
+const port = await openWorkerPort();
+const init = port.init;
 
 function wireError(error: unknown): WireError {
   if (error instanceof GpuxError)
@@ -37,9 +38,9 @@ function post(message: FromWorker): void {
     }
   }
   try {
-    port?.postMessage(message, transfer);
+    port.post(message, transfer);
   } catch {
-    port?.postMessage(message); // a buffer ONNX Runtime does not let go of is copied instead
+    port.post(message, []); // a buffer ONNX Runtime does not let go of is copied instead
   }
 }
 
@@ -57,7 +58,7 @@ async function start(): Promise<void> {
   let session: ort.InferenceSession;
   let provider: string;
   let attempts: ProviderAttempt[];
-  const profileName = `profile-worker${threadId}`;
+  const profileName = `profile-worker${threadId || process.pid}`;
   try {
     const handle = await openModelSession(init.loaded, {
       provider: init.provider,
@@ -69,7 +70,7 @@ async function start(): Promise<void> {
     attempts = handle.attempts;
   } catch (error) {
     post({ kind: "load-error", error: wireError(error) });
-    port?.close();
+    port.close();
     return;
   }
   const { inputs, outputs } = sessionSpecs(session);
@@ -87,10 +88,10 @@ async function start(): Promise<void> {
   // a native abort inside ONNX Runtime would, so the pool's restart and 503 answers can be seen end to end.
   const exitOnRun = Number(process.env.GPUX_TEST_WORKER_EXIT_ON_RUN ?? 0);
   let runs = 0;
-  port?.on("message", async (message: ToWorker) => {
+  port.onMessage(async (message: ToWorker) => {
     if (message.kind === "close") {
       await closeModelSession(session, init.loaded, profileName);
-      port?.close();
+      port.close();
       return;
     }
     if (++runs === exitOnRun) process.exit(134);

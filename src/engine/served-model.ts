@@ -59,6 +59,7 @@ export class ServedModel {
         intraOpNumThreads: options.intraOpNumThreads,
         nice: options.workerNice,
       },
+      isolation: options.isolation,
       size: options.workers,
       onIdle: () => this.batcher.schedule(),
       onWorkerExit: () => {

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import type { GpuxConfig } from "../config/schema.js";
 import { UserError } from "../util/errors.js";
 import { defaults } from "../util/settings.js";
+import type { Isolation } from "./worker-host.js";
 
 /** Per-model serving settings after flags, gpux.yml `serving:` and defaults are combined. */
 export interface ModelServingOptions {
@@ -21,6 +22,8 @@ export interface ModelServingOptions {
   intraOpNumThreads?: number;
   /** Nice value of the inference threads, so the HTTP event loop always gets the CPU first. Default 10; 0: off. */
   workerNice: number;
+  /** Workers as child processes (a native abort kills one, which is restarted) or threads. Default process. */
+  isolation: Isolation;
 }
 
 /** Flags given on the command line; each overrides the same setting in gpux.yml. */
@@ -43,6 +46,7 @@ export function modelServingOptions(config: GpuxConfig, flags: ServingFlags = {}
     timeoutMs: flags.timeoutMs ?? serving?.timeout_ms ?? timeoutFromSeconds ?? servingDefaults.timeoutMs,
     provider: flags.provider,
     workerNice: flags.workerNice ?? serving?.worker_nice ?? servingDefaults.workerNice,
+    isolation: flags.isolation ?? serving?.isolation ?? servingDefaults.isolation,
     intraOpNumThreads: workers > 1 ? Math.max(1, Math.floor(availableParallelism() / workers)) : undefined,
   };
   for (const key of ["workers", "maxBatchSize", "maxConcurrency"] as const) {

@@ -1,23 +1,11 @@
-import { Worker } from "node:worker_threads";
 import type { TensorMap } from "../pipeline/pipeline.js";
 import { log } from "../util/log.js";
 import { RemoteError, WorkerCrashedError } from "./serving-errors.js";
 import { fromWire, toWire } from "./wire-tensor.js";
+import { type Isolation, startWorkerHost, type WorkerHost } from "./worker-host.js";
 import type { FromWorker, WorkerInit, WorkerReady } from "./worker-protocol.js";
 
 export type { WorkerReady };
-
-// Under tsx (tests, bench) this file is .ts and so is its sibling: the worker then loads it through tsx's
-// API, because Node 20 does not carry the main thread's `--import tsx` loader hooks into workers.
-const fromSource = import.meta.url.endsWith(".ts");
-// from the engine folder, also when this module is bundled into the CLI (dist/cli)
-const workerUrl = new URL(`../engine/inference-worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
-const workerEntry: [string | URL, { eval?: boolean }] = fromSource
-  ? [
-      `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => tsx.tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(import.meta.url)}));`,
-      { eval: true },
-    ]
-  : [workerUrl, {}];
 
 export interface RunResult {
   outputs: TensorMap;
@@ -31,19 +19,21 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  worker: WorkerHost;
   job?: Job;
   jobId?: number;
 }
 
 export interface WorkerPoolOptions {
   init: WorkerInit;
-  /** Worker threads, each with its own session. Default 1. */
+  /** Workers, each with its own session. Default 1. */
   size?: number;
+  /** Child processes (a native abort kills only one) or threads. Default "process". */
+  isolation?: Isolation;
   /** Called whenever a worker becomes free, so the batcher can dispatch. */
   onIdle?: () => void;
   /** Called when a started worker dies (it is restarted), and when its replacement is ready or failed. */
-  onWorkerExit?: (code: number) => void;
+  onWorkerExit?: (how: string) => void;
   onWorkerRestarted?: (error?: Error) => void;
 }
 
@@ -51,7 +41,7 @@ export interface WorkerPoolOptions {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   /** Every worker, started or still loading, so close() can stop them all. */
-  private readonly workers = new Set<Worker>();
+  private readonly workers = new Set<WorkerHost>();
   private readonly starting = new Set<Promise<unknown>>();
   private idleWaiters: Array<() => void> = [];
   private nextId = 1;
@@ -76,11 +66,11 @@ export class WorkerPool {
 
   private spawnWorker(): Promise<WorkerReady> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(workerEntry[0], { ...workerEntry[1], workerData: this.options.init });
+      const worker = startWorkerHost(this.options.isolation ?? "process", this.options.init);
       this.workers.add(worker);
       const slot: Slot = { worker };
       let started = false;
-      worker.on("message", (message: FromWorker) => {
+      worker.onMessage((message: FromWorker) => {
         if (message.kind === "ready") {
           started = true;
           this.slots.push(slot);
@@ -100,19 +90,19 @@ export class WorkerPool {
           this.wakeIdleWaiters();
         }
       });
-      worker.on("error", (error) => {
+      worker.onError((error) => {
         if (!started) reject(error);
         else log.warn(`inference worker failed: ${error.message}`);
       });
-      worker.on("exit", (code) => {
+      worker.onExit((how) => {
         this.workers.delete(worker);
         if (!started)
-          reject(new RemoteError(`Inference worker exited (code ${code}) while loading the model.`, 500));
+          reject(new RemoteError(`Inference worker ended (${how}) while loading the model.`, 500));
         const index = this.slots.indexOf(slot);
         if (index >= 0) this.slots.splice(index, 1);
         slot.job?.reject(
           new WorkerCrashedError(
-            `The inference worker of model '${this.options.init.loaded.config.name}' died (exit code ${code}) while running this request; it is being restarted.`,
+            `The inference worker of model '${this.options.init.loaded.config.name}' died (${how}) while running this request; it is being restarted.`,
             {
               hint: "Retry in a few seconds (GET /health answers 200 again once it is back). If the same input crashes it again, that input makes ONNX Runtime abort: check the server log.",
             },
@@ -121,8 +111,8 @@ export class WorkerPool {
         slot.job = undefined;
         this.wakeIdleWaiters();
         if (started && !this.closing) {
-          log.warn(`inference worker exited with code ${code}; starting a new one`);
-          this.options.onWorkerExit?.(code);
+          log.warn(`inference worker ended (${how}); starting a new one`);
+          this.options.onWorkerExit?.(how);
           this.spawn().then(
             () => this.options.onWorkerRestarted?.(),
             (error: Error) => {
@@ -163,7 +153,7 @@ export class WorkerPool {
     return new Promise<RunResult>((resolve, reject) => {
       slot.job = { resolve, reject };
       slot.jobId = id;
-      slot.worker.postMessage({ kind: "run", id, feeds: wire }, transfer);
+      slot.worker.post({ kind: "run", id, feeds: wire }, transfer);
     });
   }
 
@@ -180,12 +170,12 @@ export class WorkerPool {
       [...this.workers].map(
         (worker) =>
           new Promise<void>((resolve) => {
-            const force = setTimeout(() => void worker.terminate(), 10_000);
-            worker.once("exit", () => {
+            const force = setTimeout(() => worker.kill(), 10_000);
+            worker.onExit(() => {
               clearTimeout(force);
               resolve();
             });
-            worker.postMessage({ kind: "close" });
+            worker.post({ kind: "close" }, []);
           }),
       ),
     );

@@ -28,6 +28,7 @@ export const defaults = {
     binaryBodyLimit: 64 * 1024 * 1024,
     // 32 MiB of JSON in 30 s is ~1.1 MB/s (64 MiB binary: ~2.2 MB/s): slow links still upload a full body,
     // a stalled one is dropped.
+    isolation: "process" as "process" | "thread",
     readTimeoutMs: 30_000,
     maxConnections: 1024,
     /** Under Kubernetes' 30 s grace period. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { spawnServe } from "../helpers/serve-process.js";
-import { addOneSpec, call, writeModelFolder } from "../helpers/serving.js";
+import { addOneSpec, call, slowModelSpec, slowRequest, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const dir = tempDir();
@@ -49,5 +50,62 @@ test("serve: an inference worker dying mid-request answers 503, the server resta
   const metrics = await call(`${serve.url}metrics`);
   assert.match(String(metrics.body), /gpux_inference_worker_restarts_total\{model="add-one",[^}]*\} 1\b/);
   assert.equal(serve.child.exitCode, null, "the server process is still running");
-  assert.match(serve.stderr(), /inference worker exited with code 134; starting a new one/);
+  assert.match(serve.stderr(), /inference worker ended \(exit code 134\); starting a new one/);
+});
+
+/** The inference processes of a server: its children. */
+const childPids = (pid: number) =>
+  execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => Number(line.trim()))
+    .filter((n) => n > 0);
+
+test("serve: the inference process killed by SIGABRT mid-request (a native abort) answers 503, the server lives and recovers", async () => {
+  const folder = writeModelFolder(
+    dir,
+    "slow",
+    slowModelSpec(96),
+    "name: slow\nmodel:\n  source: model.onnx\n",
+  );
+  const serve = await spawnServe([folder]);
+  const health = () => call(`${serve.url}health`);
+  for (let i = 0; i < 200 && (await health()).status !== 200; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await health()).status, 200);
+  const [inference, ...others] = childPids(serve.child.pid as number);
+  assert.ok(inference && others.length === 0, "one inference process");
+
+  const running = call(`${serve.url}predict`, { body: slowRequest });
+  await new Promise((r) => setTimeout(r, 200)); // inside the run (~1 s on this model)
+  process.kill(inference, "SIGABRT");
+  const crashed = await running;
+  assert.equal(crashed.status, 503, JSON.stringify(crashed.body));
+  assert.match((crashed.body as { error: string }).error, /died \(signal SIGABRT\)/);
+
+  let ready = await health();
+  for (let i = 0; i < 400 && ready.status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    ready = await health();
+  }
+  assert.equal(ready.status, 200, "healthy again once the new process is up");
+  const after = await call(`${serve.url}predict`, { body: slowRequest });
+  assert.equal(after.status, 200, JSON.stringify(after.body));
+  const metrics = await call(`${serve.url}metrics`);
+  assert.match(String(metrics.body), /gpux_inference_worker_restarts_total\{model="slow",[^}]*\} 1\b/);
+  assert.equal(serve.child.exitCode, null, "the server process is still running");
+  const [replacement] = childPids(serve.child.pid as number);
+  assert.ok(replacement && replacement !== inference, "a new inference process");
+
+  serve.child.kill("SIGKILL");
+  await serve.exited;
+  // the worker notices its server is gone and ends: nothing is orphaned
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(replacement, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`inference process ${replacement} outlived its server`);
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { resolveModelRef } from "../../app/resolve.js";
 import { resolveServeRefs } from "../../app/resolve-repository.js";
 import type { LoadedConfig } from "../../config/load-config.js";
@@ -191,6 +191,12 @@ export function registerServeCommand(program: Command): void {
         `nice value of inference threads, 0 to 19 (serving.worker_nice, default ${d.workerNice})`,
         { min: 0, max: 19 },
       ),
+    )
+    .addOption(
+      new Option(
+        "--isolation <where>",
+        `run inference in child processes (a native crash kills one, restarted) or threads (serving.isolation, default ${d.isolation})`,
+      ).choices(["process", "thread"]),
     )
     .addOption(
       numberOption(

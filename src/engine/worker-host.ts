@@ -1,0 +1,73 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
+
+/**
+ * Where a model's inference runs. "process": a child process, so a native abort inside ONNX Runtime (SIGABRT)
+ * kills only that process, which the pool restarts; tensors cross the boundary as a copy through the IPC
+ * pipe (bench/ipc-transfer.ts measures it). "thread": a worker thread in the server's process, tensors
+ * transferred without a copy, but a native abort ends the whole server.
+ */
+export type Isolation = "process" | "thread";
+
+export const isolations: readonly Isolation[] = ["process", "thread"];
+
+/** One inference worker, a thread or a process, behind one interface for the pool. */
+export interface WorkerHost {
+  post(message: ToWorker, transfer: ArrayBuffer[]): void;
+  onMessage(listener: (message: FromWorker) => void): void;
+  onError(listener: (error: Error) => void): void;
+  /** Once, when it ended: its exit code, or the signal that killed it. */
+  onExit(listener: (how: string) => void): void;
+  /** End it now, even mid-run. */
+  kill(): void;
+  /** The process id of a process host (tests kill it, as a native abort would). */
+  readonly pid?: number;
+}
+
+// Under tsx (tests, bench) this file is .ts and so is its sibling: a thread loads it through tsx's API,
+// because Node 20 does not carry the main thread's `--import tsx` loader hooks into workers; a process gets
+// `--import tsx` itself.
+const fromSource = import.meta.url.endsWith(".ts");
+// from the engine folder, also when this module is bundled into the CLI (dist/cli)
+const workerUrl = new URL(`../engine/inference-worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
+
+function threadHost(init: WorkerInit): WorkerHost {
+  const worker = fromSource
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => tsx.tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(import.meta.url)}));`,
+        { eval: true, workerData: init },
+      )
+    : new Worker(workerUrl, { workerData: init });
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    onMessage: (listener) => worker.on("message", listener),
+    onError: (listener) => worker.on("error", listener),
+    onExit: (listener) => worker.once("exit", (code) => listener(`exit code ${code}`)),
+    kill: () => void worker.terminate(),
+  };
+}
+
+function processHost(init: WorkerInit): WorkerHost {
+  const child: ChildProcess = fork(fileURLToPath(workerUrl), [], {
+    // typed arrays cross as typed arrays (structured clone), not as JSON
+    serialization: "advanced",
+    execArgv: fromSource ? ["--import", "tsx"] : [],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  child.send({ kind: "init", init });
+  return {
+    post: (message) => child.send(message),
+    onMessage: (listener) => child.on("message", listener as (message: unknown) => void),
+    onError: (listener) => child.on("error", listener),
+    onExit: (listener) =>
+      child.once("exit", (code, signal) => listener(signal ? `signal ${signal}` : `exit code ${code}`)),
+    kill: () => void child.kill("SIGKILL"),
+    pid: child.pid,
+  };
+}
+
+export function startWorkerHost(isolation: Isolation, init: WorkerInit): WorkerHost {
+  return isolation === "process" ? processHost(init) : threadHost(init);
+}

@@ -1,0 +1,42 @@
+import { parentPort, workerData } from "node:worker_threads";
+import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
+
+/** The inference worker's side of the boundary: its init, and messages to and from the server. */
+export interface WorkerPort {
+  init: WorkerInit;
+  /** Buffers in `transfer` move to a thread's parent; to a parent process they are copied. */
+  post(message: FromWorker, transfer: ArrayBuffer[]): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+  /** Let this worker end once its work is done. */
+  close(): void;
+}
+
+/** The port of a worker thread (workerData, parentPort) or of a child process (the IPC channel). */
+export async function openWorkerPort(): Promise<WorkerPort> {
+  const thread = parentPort;
+  if (thread) {
+    return {
+      init: workerData as WorkerInit,
+      post: (message, transfer) => thread.postMessage(message, transfer),
+      onMessage: (listener) => thread.on("message", listener),
+      close: () => thread.close(),
+    };
+  }
+  const send = process.send?.bind(process);
+  if (!send) throw new Error("inference-worker must run in a worker thread or a forked process");
+  // the server went away (killed, crashed): a worker never outlives it
+  process.on("disconnect", () => process.exit(0));
+  const init = await new Promise<WorkerInit>((resolve) =>
+    process.once("message", (message: { kind: string; init: WorkerInit }) => resolve(message.init)),
+  );
+  let sent: Promise<unknown> = Promise.resolve();
+  return {
+    init,
+    post: (message) => {
+      sent = new Promise((resolve) => send(message, undefined, {}, resolve));
+    },
+    onMessage: (listener) => process.on("message", listener as (message: unknown) => void),
+    // after the last message has left (a load error must reach the server before the channel closes)
+    close: () => void sent.then(() => process.disconnect()),
+  };
+}
