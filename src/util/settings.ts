@@ -20,6 +20,8 @@ export const defaults = {
     maxConcurrency: 256,
     timeoutMs: 30_000,
     workerNice: 10,
+    /** Inference in child processes: a native abort in ONNX Runtime kills one, not the server. */
+    isolation: "process" as "process" | "thread",
     // JSON: room for the 19 MB JSON tensors of ONNX's own backend tests (16 MiB refused them); Fastify's
     // parser took 1.6-1.9 s over 32 MiB of numbers on a busy 2-core machine, so not much more.
     bodyLimit: 32 * 1024 * 1024,
@@ -28,7 +30,6 @@ export const defaults = {
     binaryBodyLimit: 64 * 1024 * 1024,
     // 32 MiB of JSON in 30 s is ~1.1 MB/s (64 MiB binary: ~2.2 MB/s): slow links still upload a full body,
     // a stalled one is dropped.
-    isolation: "process" as "process" | "thread",
     readTimeoutMs: 30_000,
     maxConnections: 1024,
     /** Under Kubernetes' 30 s grace period. */
