@@ -312,6 +312,12 @@ test("two bare .onnx graphs with the same inputs and outputs: raw output differe
   ) as [number[], number[]];
   const diffs = a.map((v, i) => Math.abs(v - (b[i] as number)));
   assert.equal(report.kind, "raw");
+  const keys = JSON.stringify(report).match(/"[^"]*":/g) ?? [];
+  assert.deepEqual(
+    keys.filter((key) => !/^"[a-z0-9_]+":$/.test(key)),
+    [],
+    "--json keys are snake_case",
+  );
   close(report.models[1]?.agreement?.max_abs_diff, Math.max(...diffs), "max abs diff");
   close(
     report.models[1]?.agreement?.mean_abs_diff,

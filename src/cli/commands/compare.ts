@@ -102,7 +102,11 @@ function figureRow(
 /** One side-by-side table: the baseline first, each row one figure; --html draws the same table. */
 export function reportTable(report: CompareReport): ReportTable {
   const models = report.models;
-  const header = ["", ...models.map((m) => (m.variant ? `${m.model} (${m.variant})` : m.model))];
+  // each model by its gpux.yml name (a folder's name, not its whole path), by what was typed when names repeat
+  const named = (name: (m: ComparedModel) => string) =>
+    models.map((m) => (m.variant ? `${name(m)} (${m.variant})` : name(m)));
+  const short = named((m) => m.name);
+  const header = ["", ...(new Set(short).size === short.length ? short : named((m) => m.model))];
   const each = (label: string, cell: (m: ComparedModel) => string) => [label, ...models.map(cell)];
   const agreement = (cell: (a: NonNullable<ComparedModel["agreement"]>) => string) => (m: ComparedModel) =>
     m.agreement ? cell(m.agreement) : "baseline";
