@@ -13,11 +13,43 @@ export const escapeXml = (text: string) =>
   );
 
 /** About five round tick values (1, 2 or 5 × 10^k apart) from 0 to at least `max`. */
-function ticks(max: number): number[] {
+function linearTicks(max: number): number[] {
   const rough = max / 5;
   const power = 10 ** Math.floor(Math.log10(rough));
   const step = ([1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power) || 1;
   return Array.from({ length: Math.ceil(max / step) + 1 }, (_, i) => i * step);
+}
+
+/** 1, 2 and 5 × 10^k from below `min` to above `max`, for a logarithmic axis. */
+function logTicks(min: number, max: number): number[] {
+  const values: number[] = [];
+  for (let power = Math.floor(Math.log10(min)); power <= Math.ceil(Math.log10(max)); power++) {
+    for (const m of [1, 2, 5]) values.push(m * 10 ** power);
+  }
+  const first = values.findLastIndex((v) => v <= min);
+  const last = values.findIndex((v) => v >= max);
+  return values.slice(Math.max(first, 0), last < 0 ? undefined : last + 1);
+}
+
+/**
+ * The axis: linear from 0, or logarithmic when the slowest run is over 20 times the fastest (a busy machine's
+ * stalls would otherwise squeeze every typical run into the first few pixels).
+ */
+function scale(samples: readonly number[], width: number) {
+  const min = Math.max(Math.min(...samples), 1e-3);
+  const max = Math.max(...samples, 1e-3);
+  if (max / min <= 20) {
+    const ticks = linearTicks(max);
+    const end = ticks[ticks.length - 1] as number;
+    return { ticks, log: false, position: (ms: number) => (ms / end) * width };
+  }
+  const ticks = logTicks(min, max);
+  const [low, high] = [Math.log10(ticks[0] as number), Math.log10(ticks[ticks.length - 1] as number)];
+  return {
+    ticks,
+    log: true,
+    position: (ms: number) => ((Math.log10(Math.max(ms, 1e-3)) - low) / (high - low)) * width,
+  };
 }
 
 const layout = { width: 760, label: 200, right: 24, row: 64, top: 16, axis: 40 };
@@ -29,11 +61,12 @@ const round = (value: number) => Number(value.toFixed(2));
  * whisker from the fastest to the slowest run.
  */
 export function latencyChartSvg(series: readonly LatencySeries[]): string {
-  const all = series.flatMap((s) => s.samples_ms);
-  const axis = ticks(Math.max(...all, 1e-3));
-  const end = axis[axis.length - 1] as number;
   const plotWidth = layout.width - layout.label - layout.right;
-  const x = (ms: number) => round(layout.label + (ms / end) * plotWidth);
+  const axis = scale(
+    series.flatMap((s) => s.samples_ms),
+    plotWidth,
+  );
+  const x = (ms: number) => round(layout.label + axis.position(ms));
   const height = layout.top + series.length * layout.row + layout.axis;
   const axisY = layout.top + series.length * layout.row;
   const parts: string[] = [];
@@ -56,7 +89,7 @@ export function latencyChartSvg(series: readonly LatencySeries[]): string {
         `${dots}</g>`,
     );
   });
-  const tickMarks = axis
+  const tickMarks = axis.ticks
     .map(
       (ms) =>
         `<line class="tick" x1="${x(ms)}" x2="${x(ms)}" y1="${axisY}" y2="${axisY + 5}"/>` +
@@ -67,6 +100,6 @@ export function latencyChartSvg(series: readonly LatencySeries[]): string {
     `<svg id="latency-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${layout.width} ${height}" width="${layout.width}" height="${height}" role="img" aria-label="latency per request at batch 1, in milliseconds">` +
     parts.join("") +
     `<g class="axis"><line x1="${layout.label}" x2="${layout.width - layout.right}" y1="${axisY}" y2="${axisY}"/>${tickMarks}` +
-    `<text x="${layout.label + plotWidth / 2}" y="${axisY + 34}" text-anchor="middle">latency at batch 1, ms (end to end)</text></g></svg>`
+    `<text x="${layout.label + plotWidth / 2}" y="${axisY + 34}" text-anchor="middle">latency at batch 1, ms (end to end${axis.log ? ", log scale" : ""})</text></g></svg>`
   );
 }
