@@ -378,6 +378,12 @@ test("models that cannot be compared, and bad datasets, are refused with what to
       message: /has no ONNX file for variant 'q4'/,
     },
     { args: [a, "--text", "w1"], code: 1, message: /needs at least two models/ },
+    { args: [a, a], code: 1, message: /No requests given/ },
+    {
+      args: [a, "--variant", "q8", "--variant", "fp16", a, "--text", "w1"],
+      code: 1,
+      message: /has two --variant flags/,
+    },
   ];
   for (const { args, code, message } of cases) {
     const result = await runCli(["compare", ...args, ...quick]);

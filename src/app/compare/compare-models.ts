@@ -7,7 +7,7 @@ import { type Agreement, accuracyOf, agreementWith } from "./agreement.js";
 import { checkComparable } from "./check-comparable.js";
 import type { CompareKind } from "./comparable-rows.js";
 import { measureInChild } from "./measure-in-child.js";
-import type { BatchThroughput } from "./measure-model.js";
+import type { BatchThroughput, ModelMeasurement } from "./measure-model.js";
 import type { CompareRequest } from "./read-dataset.js";
 import { type ModelSpec, resolveVariant } from "./resolve-variant.js";
 
@@ -69,6 +69,14 @@ function requestPlace(requests: readonly CompareRequest[], index: number | undef
   return line === undefined ? " on the request" : ` on line ${line}`;
 }
 
+/** A comparison needs a baseline and at least one other model. */
+export function requireTwoModels(specs: readonly ModelSpec[]): void {
+  if (specs.length >= 2) return;
+  throw new UserError("gpux compare needs at least two models.", {
+    hint: "Name the baseline then the others: `gpux compare org/model --variant fp32 org/model --variant q8 --file eval.jsonl`.",
+  });
+}
+
 /**
  * `gpux compare`: resolve every model, check they answer the same requests, measure each in its own
  * process one after the other (answers, load, latency, throughput, memory), then compare each model's
@@ -78,11 +86,7 @@ export async function compareModels(
   specs: readonly ModelSpec[],
   options: CompareOptions,
 ): Promise<CompareReport> {
-  if (specs.length < 2) {
-    throw new UserError("gpux compare needs at least two models.", {
-      hint: "Name the baseline then the others: `gpux compare org/model --variant fp32 org/model --variant q8 --file eval.jsonl`.",
-    });
-  }
+  requireTwoModels(specs);
   const resolved = await Promise.all(
     specs.map(async (spec) => ({
       spec,
@@ -108,8 +112,7 @@ export async function compareModels(
     measured.push({ ...model, measurement, size: await onnxSize(model.loaded.modelPath) });
   }
   const labels = options.requests.map((r) => r.labels);
-  const baseline = measured[0]?.measurement;
-  if (!baseline) throw new UserError("gpux compare needs at least two models.");
+  const baseline = (measured[0] as { measurement: ModelMeasurement }).measurement; // two or more, checked above
   options.requests.forEach((request, r) => {
     const answered = baseline.rows[r]?.length ?? 0;
     if (request.labels && request.labels.length !== answered) {

@@ -1,5 +1,10 @@
 import type { Command } from "commander";
-import { type ComparedModel, type CompareReport, compareModels } from "../../app/compare/compare-models.js";
+import {
+  type ComparedModel,
+  type CompareReport,
+  compareModels,
+  requireTwoModels,
+} from "../../app/compare/compare-models.js";
 import { type CompareRequest, readDataset } from "../../app/compare/read-dataset.js";
 import { type ReportTable, renderReportHtml } from "../../app/compare/report-html.js";
 import type { ModelSpec } from "../../app/compare/resolve-variant.js";
@@ -73,6 +78,11 @@ async function readRequests(flags: CompareFlags): Promise<CompareRequest[]> {
       });
     }
     return readDataset(flags.file);
+  }
+  if (flags.input === undefined && flags.text === undefined) {
+    throw new UserError("No requests given.", {
+      hint: "Pass a dataset with --file eval.jsonl (one JSON request per line), or one request with --input '{…}' or --text \"…\".",
+    });
   }
   return [{ request: await readRequest({ input: flags.input, text: flags.text }) }];
 }
@@ -169,6 +179,7 @@ export function reportTable(report: CompareReport): ReportTable {
 
 async function compare(models: string[], flags: CompareFlags, command: Command): Promise<void> {
   const specs = modelSpecs(command, models);
+  requireTwoModels(specs);
   const requests = await readRequests(flags);
   const report = await compareModels(specs, {
     requests,
