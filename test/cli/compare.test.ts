@@ -380,6 +380,11 @@ test("models that cannot be compared, and bad datasets, are refused with what to
     { args: [a, "--text", "w1"], code: 1, message: /needs at least two models/ },
     { args: [a, a], code: 1, message: /No requests given/ },
     {
+      args: [a, a, "--file", dataset("count.jsonl", '{"text": "w1", "label": ["POSITIVE", "NEGATIVE"]}\n')],
+      code: 1,
+      message: /Line 1: 2 label\(s\) for 1 answer row\(s\)/,
+    },
+    {
       args: [a, "--variant", "q8", "--variant", "fp16", a, "--text", "w1"],
       code: 1,
       message: /has two --variant flags/,
