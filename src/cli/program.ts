@@ -15,6 +15,7 @@ const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["build"], load: async () => (await import("./commands/build.js")).registerBuildCommand },
   { names: ["run"], load: async () => (await import("./commands/run.js")).registerRunCommand },
   { names: ["chat"], load: async () => (await import("./commands/chat.js")).registerChatCommand },
+  { names: ["compare"], load: async () => (await import("./commands/compare.js")).registerCompareCommand },
   { names: ["inspect"], load: async () => (await import("./commands/inspect.js")).registerInspectCommand },
   { names: ["pull"], load: async () => (await import("./commands/pull.js")).registerPullCommand },
   { names: ["push"], load: async () => (await import("./commands/push.js")).registerPushCommand },

@@ -34,9 +34,12 @@ export interface BenchmarkOptions {
   runs?: number;
   /** Untimed calls first, so caches and allocators settle. Default 10. */
   warmup?: number;
+  /** Called with each timed call's durations (ms), e.g. to draw their distribution. Default: none. */
+  onTimedRun?: (timing: { sessionMs: number; endToEndMs: number }) => void;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+/** The p-th percentile (0–100) of ascending values, interpolated linearly between ranks. */
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = (p / 100) * (sorted.length - 1);
   const low = Math.floor(rank);
@@ -92,6 +95,7 @@ export async function benchmarkModel(
     if (i >= warmup) {
       sessionMs.push(toMs(beforeRun, afterRun));
       endToEndMs.push(toMs(start, end));
+      options.onTimedRun?.({ sessionMs: toMs(beforeRun, afterRun), endToEndMs: toMs(start, end) });
     }
   }
   const e2e = summarize(endToEndMs);

@@ -45,7 +45,7 @@ export interface SelectFilesOptions {
 }
 
 /** External data beside an ONNX file: `model.onnx_data`, `model.onnx.data`, `model.onnx_data_1` … */
-function externalDataOf(onnxFile: string, paths: readonly string[]): string[] {
+export function externalDataOf(onnxFile: string, paths: readonly string[]): string[] {
   return paths.filter((p) => p.startsWith(`${onnxFile}_data`) || p.startsWith(`${onnxFile}.data`));
 }
 

@@ -1,0 +1,153 @@
+import { readdir, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { DurationStats } from "../../engine/benchmark.js";
+import { externalDataOf } from "../../registry/select-files.js";
+import { UserError } from "../../util/errors.js";
+import { type Agreement, accuracyOf, agreementWith } from "./agreement.js";
+import { checkComparable } from "./check-comparable.js";
+import type { CompareKind } from "./comparable-rows.js";
+import { measureInChild } from "./measure-in-child.js";
+import type { BatchThroughput, ModelMeasurement } from "./measure-model.js";
+import type { CompareRequest } from "./read-dataset.js";
+import { type ModelSpec, resolveVariant } from "./resolve-variant.js";
+
+export interface CompareOptions {
+  requests: CompareRequest[];
+  /** Execution provider for every model (default: each gpux.yml's). */
+  provider?: string;
+  /** Timed runs of the first request at batch 1, and untimed ones before them. */
+  runs: number;
+  warmup: number;
+  cwd?: string;
+  /** Told before each model is measured (the CLI prints progress). */
+  onModel?: (name: string, index: number, total: number) => void;
+}
+
+/** One model's line of the report; every key is part of `gpux compare --json`. */
+export interface ComparedModel {
+  model: string;
+  variant: string | null;
+  name: string;
+  task: string;
+  provider: string;
+  /** The ONNX graph file and its external data. */
+  size_bytes: number;
+  load_ms: number;
+  latency_ms: DurationStats;
+  latency_samples_ms: number[];
+  throughput: { best_per_second: number; best_batch_size: number; by_batch_size: BatchThroughput[] };
+  /** getrusage maxRSS of the model's own process; model_rss_bytes: the part above the runtime's own. */
+  peak_rss_bytes: number;
+  model_rss_bytes: number;
+  /** Share of labelled rows answered with the expected label; null without labels. */
+  accuracy: number | null;
+  /** Against the baseline (the first model); null for the baseline itself. */
+  agreement: Agreement | null;
+}
+
+export interface CompareReport {
+  kind: CompareKind;
+  requests: number;
+  labelled_rows: number;
+  models: ComparedModel[];
+}
+
+/** Bytes on disk of an ONNX graph and the external data files beside it. */
+async function onnxSize(modelPath: string): Promise<number> {
+  const dir = dirname(modelPath);
+  const data = externalDataOf(basename(modelPath), await readdir(dir));
+  const sizes = await Promise.all([modelPath, ...data.map((file) => join(dir, file))].map((p) => stat(p)));
+  return sizes.reduce((sum, s) => sum + s.size, 0);
+}
+
+const displayName = (spec: ModelSpec) => (spec.variant ? `${spec.ref} (${spec.variant})` : spec.ref);
+
+/** Where a failed request came from: its dataset line, or the one request given on the command line. */
+function requestPlace(requests: readonly CompareRequest[], index: number | undefined): string {
+  if (index === undefined) return "";
+  const line = requests[index]?.line;
+  return line === undefined ? " on the request" : ` on line ${line}`;
+}
+
+/** A comparison needs a baseline and at least one other model. */
+export function requireTwoModels(specs: readonly ModelSpec[]): void {
+  if (specs.length >= 2) return;
+  throw new UserError("gpux compare needs at least two models.", {
+    hint: "Name the baseline then the others: `gpux compare org/model --variant fp32 org/model --variant q8 --file eval.jsonl`.",
+  });
+}
+
+/**
+ * `gpux compare`: resolve every model, check they answer the same requests, measure each in its own
+ * process one after the other (answers, load, latency, throughput, memory), then compare each model's
+ * answers with the first one's (the baseline).
+ */
+export async function compareModels(
+  specs: readonly ModelSpec[],
+  options: CompareOptions,
+): Promise<CompareReport> {
+  requireTwoModels(specs);
+  const resolved = await Promise.all(
+    specs.map(async (spec) => ({
+      spec,
+      name: displayName(spec),
+      loaded: await resolveVariant(spec, options.cwd),
+    })),
+  );
+  await checkComparable(resolved);
+  const requests = options.requests.map((r) => r.request);
+  const measured = [];
+  for (const [index, model] of resolved.entries()) {
+    options.onModel?.(model.name, index, resolved.length);
+    const measurement = await measureInChild(
+      {
+        loaded: model.loaded,
+        requests,
+        provider: options.provider,
+        runs: options.runs,
+        warmup: options.warmup,
+      },
+      (request) => `'${model.name}' failed${requestPlace(options.requests, request)}`,
+    );
+    measured.push({ ...model, measurement, size: await onnxSize(model.loaded.modelPath) });
+  }
+  const labels = options.requests.map((r) => r.labels);
+  const baseline = (measured[0] as { measurement: ModelMeasurement }).measurement; // two or more, checked above
+  options.requests.forEach((request, r) => {
+    const answered = baseline.rows[r]?.length ?? 0;
+    if (request.labels && request.labels.length !== answered) {
+      throw new UserError(
+        `Line ${request.line}: ${request.labels.length} label(s) for ${answered} answer row(s).`,
+        { hint: "Give one label per text: a string for one text, a list for a list of texts." },
+      );
+    }
+  });
+  return {
+    kind: baseline.kind,
+    requests: requests.length,
+    labelled_rows: labels.reduce((sum, l) => sum + (l?.length ?? 0), 0),
+    models: measured.map(({ spec, loaded, measurement: m, size }, index) => {
+      const best = m.throughput.reduce((a, b) => (b.per_second > a.per_second ? b : a));
+      return {
+        model: spec.ref,
+        variant: spec.variant ?? null,
+        name: m.name,
+        task: loaded.config.task ?? "raw",
+        provider: m.provider,
+        size_bytes: size,
+        load_ms: m.load_ms,
+        latency_ms: m.latency_ms,
+        latency_samples_ms: m.latency_samples_ms,
+        throughput: {
+          best_per_second: best.per_second,
+          best_batch_size: best.batch_size,
+          by_batch_size: m.throughput,
+        },
+        peak_rss_bytes: m.peak_rss_bytes,
+        model_rss_bytes: Math.max(0, m.peak_rss_bytes - m.baseline_rss_bytes),
+        accuracy: accuracyOf(m.rows, labels) ?? null,
+        agreement: index === 0 ? null : agreementWith(baseline.rows, m.rows, baseline.kind),
+      };
+    }),
+  };
+}
