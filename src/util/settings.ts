@@ -19,6 +19,10 @@ export const defaults = {
     maxQueueDelayMs: 0,
     maxConcurrency: 256,
     timeoutMs: 30_000,
+    /** text-generation: sequences decoding at once per model (continuous batching shares their steps). */
+    maxConcurrentSequences: 8,
+    /** text-generation: sequences that may wait for a slot; beyond them a request gets 429. */
+    maxWaitingSequences: 64,
     workerNice: 10,
     // JSON: room for the 19 MB JSON tensors of ONNX's own backend tests (16 MiB refused them); Fastify's
     // parser took 1.6-1.9 s over 32 MiB of numbers on a busy 2-core machine, so not much more.

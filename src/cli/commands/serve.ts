@@ -173,6 +173,20 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(
       numberOption(
+        "--max-concurrent-sequences <n>",
+        `text-generation: sequences decoding at once per model (serving.max_concurrent_sequences, default ${d.maxConcurrentSequences})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-waiting-sequences <n>",
+        `text-generation: sequences waiting for a slot before 429 (serving.max_waiting_sequences, default ${d.maxWaitingSequences})`,
+        { min: 0 },
+      ),
+    )
+    .addOption(
+      numberOption(
         "--timeout-ms <ms>",
         `per-request deadline before 504 (serving.timeout_ms, default ${d.timeoutMs})`,
         { min: 1, integer: false },
