@@ -1,11 +1,19 @@
+import { Worker } from "node:worker_threads";
 import type { LoadedConfig } from "../config/load-config.js";
 import { taskDefinition } from "../tasks.js";
 import { log } from "../util/log.js";
-import { type GenerationJob, GenerationScheduler } from "./generation/generation-scheduler.js";
-import type { GenerationEvent, GenerationInput, TextGenerator } from "./generation/generator.js";
-import { loadGenerator } from "./generation/load-generator.js";
-import { Model } from "./model.js";
+import type { GenerationJob } from "./generation/generation-scheduler.js";
+import type { GenerationEvent } from "./generation/generator.js";
+import type {
+  FromGenerationWorker,
+  GenerationWorkerInit,
+  SchedulerCounts,
+  ToGenerationWorker,
+} from "./generation-protocol.js";
+import { RemoteError, WorkerCrashedError } from "./serving-errors.js";
 import type { ModelServingOptions } from "./serving-options.js";
+import { workerEntry } from "./worker-entry.js";
+import type { WorkerReady } from "./worker-protocol.js";
 
 /** True when a model is served for text generation (gpux.yml `task:` whose pipeline is text-generation). */
 export function servesGeneration(config: LoadedConfig["config"]): boolean {
@@ -14,85 +22,189 @@ export function servesGeneration(config: LoadedConfig["config"]): boolean {
 }
 
 /** What /health, /info and /v1/models show of a generation model's scheduler. */
-export interface GenerationLoad {
-  running: number;
-  waiting: number;
+export interface GenerationLoad extends SchedulerCounts {
   max_concurrent_sequences: number;
   max_waiting_sequences: number;
 }
 
-/** How often a stopping model checks whether its sequences have finished. */
-const stopPollMs = 20;
+const entryPoint = workerEntry("generation-worker");
+
+/** The events of one sequence as they arrive from the worker, read by one consumer. */
+class EventQueue {
+  private readonly events: GenerationEvent[] = [];
+  private failure?: Error;
+  private wake?: () => void;
+
+  push(event: GenerationEvent): void {
+    this.events.push(event);
+    this.wake?.();
+  }
+
+  fail(error: Error): void {
+    this.failure = error;
+    this.wake?.();
+  }
+
+  async next(): Promise<GenerationEvent> {
+    while (this.events.length === 0) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+    return this.events.shift() as GenerationEvent;
+  }
+}
 
 /**
- * A text-generation model behind the server: one session in the server's own thread, its generator and one
- * scheduler. Unlike encoder models it needs no inference worker: ONNX Runtime's run is asynchronous (it
- * computes on its own threads), and what runs on the event loop per step (sampling, a token's decoding) is
- * small, so /health stays fast while sequences decode (test/server/openai-generation-load.test.ts measures it).
+ * A text-generation model behind the server: its session, generator and scheduler in one worker thread
+ * (src/engine/generation-worker.ts says why), and this relay in the main thread. Each submitted sequence's
+ * events come back as messages; an abort (the client left) or a consumer that stops reading ends it in the
+ * worker, whose scheduler frees its slot.
  */
 export class ServedGeneration {
-  /** Aborted at the shutdown deadline: every sequence still decoding ends. */
-  private readonly stopping = new AbortController();
+  private counts: SchedulerCounts = { running: 0, waiting: 0 };
+  private readonly sequences = new Map<number, EventQueue>();
+  private nextId = 1;
+  private exited = false;
 
   private constructor(
-    readonly model: Model,
-    readonly generator: TextGenerator,
-    readonly scheduler: GenerationScheduler,
+    private readonly worker: Worker,
+    readonly ready: Omit<WorkerReady, "warmupError">,
     private readonly options: ModelServingOptions,
-  ) {}
+  ) {
+    worker.on("message", (message: FromGenerationWorker) => this.receive(message));
+    worker.on("error", (error) => log.warn(`generation worker failed: ${error.message}`));
+  }
 
-  static async load(loaded: LoadedConfig, options: ModelServingOptions): Promise<ServedGeneration> {
-    const model = await Model.load(loaded, { provider: options.provider, origin: "http" });
-    try {
-      const generator = loadGenerator(model);
-      const scheduler = new GenerationScheduler(generator, {
+  /** Start the worker; resolves once its session is open and warmed up. `onExit`: it died afterwards. */
+  static load(
+    loaded: LoadedConfig,
+    options: ModelServingOptions,
+    onExit: (code: number) => void,
+  ): Promise<ServedGeneration> {
+    const init: GenerationWorkerInit = {
+      loaded,
+      provider: options.provider,
+      intraOpNumThreads: options.intraOpNumThreads,
+      nice: options.workerNice,
+      limits: {
         maxConcurrentSequences: options.maxConcurrentSequences,
         maxWaitingSequences: options.maxWaitingSequences,
+      },
+    };
+    const worker = new Worker(entryPoint[0], { ...entryPoint[1], workerData: init });
+    return new Promise((resolve, reject) => {
+      let started: ServedGeneration | undefined;
+      worker.once("message", (message: FromGenerationWorker) => {
+        if (message.kind === "ready") {
+          const { kind: _kind, ...ready } = message;
+          started = new ServedGeneration(worker, ready, options);
+          resolve(started);
+        } else if (message.kind === "load-error") {
+          reject(new RemoteError(message.error.message, message.error.status, message.error.hint));
+        }
       });
-      return new ServedGeneration(model, generator, scheduler, options);
-    } catch (error) {
-      await model.dispose();
-      throw error;
-    }
+      worker.once("error", (error) => {
+        if (!started) reject(error);
+      });
+      worker.once("exit", (code) => {
+        if (!started) {
+          reject(
+            new RemoteError(`The generation worker exited (code ${code}) while loading the model.`, 500),
+          );
+          return;
+        }
+        started.exit(code, loaded.config.name);
+        onExit(code);
+      });
+    });
   }
 
   get load(): GenerationLoad {
     return {
-      running: this.scheduler.running,
-      waiting: this.scheduler.waiting,
+      ...this.counts,
       max_concurrent_sequences: this.options.maxConcurrentSequences,
       max_waiting_sequences: this.options.maxWaitingSequences,
     };
   }
 
+  private send(message: ToGenerationWorker): void {
+    if (!this.exited) this.worker.postMessage(message);
+  }
+
+  private receive(message: FromGenerationWorker): void {
+    if (message.kind === "ready" || message.kind === "load-error") return;
+    this.counts = { running: message.running, waiting: message.waiting };
+    if (message.kind === "counts") return;
+    const queue = this.sequences.get(message.id);
+    if (!queue) return;
+    if (message.kind === "error") {
+      this.sequences.delete(message.id);
+      queue.fail(new RemoteError(message.error.message, message.error.status, message.error.hint));
+      return;
+    }
+    if (message.event.type === "done") this.sequences.delete(message.id);
+    queue.push(message.event);
+  }
+
+  private exit(code: number, model: string): void {
+    this.exited = true;
+    this.counts = { running: 0, waiting: 0 };
+    for (const queue of this.sequences.values()) {
+      queue.fail(
+        new WorkerCrashedError(
+          `The generation worker of model '${model}' died (exit code ${code}) while generating.`,
+          { hint: "Check the server log; restart the server to serve the model again." },
+        ),
+      );
+    }
+    this.sequences.clear();
+  }
+
   /**
-   * Admit one sequence (QueueFullError, 429, when the scheduler is full); it ends when `signal` aborts (the
-   * client left) or the server stops past its deadline.
+   * Admit one sequence in the worker (its scheduler refuses with 429 when full: the first event is then an
+   * error). It ends when `signal` aborts (the client left) or when the consumer stops reading.
    */
   submit(job: GenerationJob): AsyncGenerator<GenerationEvent> {
-    const signal = job.signal ? AbortSignal.any([job.signal, this.stopping.signal]) : this.stopping.signal;
-    return this.scheduler.submit({ ...job, signal });
+    const id = this.nextId++;
+    const queue = new EventQueue();
+    this.sequences.set(id, queue);
+    this.send({ kind: "submit", id, input: job.input, sampling: job.sampling });
+    if (this.exited) queue.fail(new WorkerCrashedError("The generation worker has stopped."));
+    return this.events(id, queue, job.signal);
   }
 
-  /** A short generation, so the first request does not pay for ONNX Runtime's first runs. */
-  async warmUp(): Promise<number> {
-    const start = performance.now();
-    const input: GenerationInput = { prompt: "Hello" };
-    for await (const _event of this.generator.generate(input, { maxTokens: 2, temperature: 0, seed: 0 })) {
-      // only the runs matter
+  private async *events(
+    id: number,
+    queue: EventQueue,
+    signal?: AbortSignal,
+  ): AsyncGenerator<GenerationEvent> {
+    const abort = () => this.send({ kind: "abort", id });
+    if (signal?.aborted) abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    try {
+      while (true) {
+        const event = await queue.next();
+        yield event;
+        if (event.type === "done") return;
+      }
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      // stopped reading early: end the sequence in the worker (its last events are dropped)
+      if (this.sequences.delete(id)) abort();
     }
-    return performance.now() - start;
   }
 
   /**
-   * Close the session once every sequence has finished; with `abandon` (past the shutdown deadline) the
+   * Stop the worker once every sequence has finished; with `abandon` (past the shutdown deadline) the
    * sequences still decoding are ended first.
    */
   async stop(abandon: boolean): Promise<void> {
-    if (abandon) this.stopping.abort(new Error("the server stopped at its shutdown deadline"));
-    while (this.scheduler.running > 0 || this.scheduler.waiting > 0) {
-      await new Promise((resolve) => setTimeout(resolve, stopPollMs));
-    }
-    await this.model.dispose().catch((error: unknown) => log.warn(`closing a generation session: ${error}`));
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    this.send({ kind: "close", abandon });
+    await exited;
   }
 }

@@ -153,13 +153,19 @@ export class ServedModel {
 
   private async startGeneration(): Promise<void> {
     try {
-      const generation = await ServedGeneration.load(this.loaded, this.options);
-      this.context = { ...this.context, inputs: generation.model.inputs, outputs: generation.model.outputs };
-      this.provider = generation.model.provider;
-      this.attempts = generation.model.attempts;
+      const generation = await ServedGeneration.load(this.loaded, this.options, (code) => {
+        if (this.state === "stopping") return;
+        this.state = "failed";
+        this.failure = `its generation worker died (exit code ${code})`;
+      });
+      const { inputs, outputs, provider, attempts, warmupMs } = generation.ready;
+      this.context = { ...this.context, inputs, outputs };
+      this.provider = provider;
+      this.attempts = attempts;
+      this.warmupMs = warmupMs;
       this.generation = generation;
-      this.warmupMs = await generation.warmUp();
-      this.description = await describeModel(this);
+      // the pipeline of a generation model is the raw one: the task is gpux.yml's
+      this.description = { ...(await describeModel(this)), task: this.loaded.config.task ?? "raw" };
       if (this.state === "loading") this.state = "ready";
     } catch (error) {
       this.state = "failed";

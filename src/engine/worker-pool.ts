@@ -3,21 +3,12 @@ import type { TensorMap } from "../pipeline/pipeline.js";
 import { log } from "../util/log.js";
 import { RemoteError, WorkerCrashedError } from "./serving-errors.js";
 import { fromWire, toWire } from "./wire-tensor.js";
+import { workerEntry } from "./worker-entry.js";
 import type { FromWorker, WorkerInit, WorkerReady } from "./worker-protocol.js";
 
 export type { WorkerReady };
 
-// Under tsx (tests, bench) this file is .ts and so is its sibling: the worker then loads it through tsx's
-// API, because Node 20 does not carry the main thread's `--import tsx` loader hooks into workers.
-const fromSource = import.meta.url.endsWith(".ts");
-// from the engine folder, also when this module is bundled into the CLI (dist/cli)
-const workerUrl = new URL(`../engine/inference-worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
-const workerEntry: [string | URL, { eval?: boolean }] = fromSource
-  ? [
-      `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => tsx.tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(import.meta.url)}));`,
-      { eval: true },
-    ]
-  : [workerUrl, {}];
+const workerEntryPoint = workerEntry("inference-worker");
 
 export interface RunResult {
   outputs: TensorMap;
@@ -76,7 +67,10 @@ export class WorkerPool {
 
   private spawnWorker(): Promise<WorkerReady> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(workerEntry[0], { ...workerEntry[1], workerData: this.options.init });
+      const worker = new Worker(workerEntryPoint[0], {
+        ...workerEntryPoint[1],
+        workerData: this.options.init,
+      });
       this.workers.add(worker);
       const slot: Slot = { worker };
       let started = false;
