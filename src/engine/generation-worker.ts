@@ -9,6 +9,7 @@ import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { errorMessage, GpuxError } from "../util/errors.js";
 import { GenerationScheduler } from "./generation/generation-scheduler.js";
+import type { GenerationEvent } from "./generation/generator.js";
 import { loadGenerator } from "./generation/load-generator.js";
 import type {
   FromGenerationWorker,
@@ -61,21 +62,28 @@ async function start(): Promise<void> {
 
   const counts = () => ({ running: scheduler.running, waiting: scheduler.waiting });
   const sequences = new Map<number, AbortController>();
-  const run = async (id: number, events: AsyncGenerator<unknown>) => {
+  // The done event goes out once the sequence's generator has returned, so its slot is free (and the counts
+  // sent with it are current) by the time the main thread answers the request.
+  const run = async (id: number, events: AsyncGenerator<GenerationEvent>) => {
+    let done: GenerationEvent | undefined;
     try {
-      for await (const event of events) post({ kind: "event", id, event: event as never, ...counts() });
+      for await (const event of events) {
+        if (event.type === "done") done = event;
+        else post({ kind: "event", id, event, ...counts() });
+      }
+      if (done) post({ kind: "event", id, event: done, ...counts() });
     } catch (error) {
       post({ kind: "error", id, error: wireError(error), ...counts() });
     } finally {
       sequences.delete(id);
-      post({ kind: "counts", ...counts() });
+      if (!done) post({ kind: "counts", ...counts() });
     }
   };
   port?.on("message", async (message: ToGenerationWorker) => {
     if (message.kind === "submit") {
       const controller = new AbortController();
       sequences.set(message.id, controller);
-      let events: AsyncGenerator<unknown>;
+      let events: AsyncGenerator<GenerationEvent>;
       try {
         events = scheduler.submit({
           input: message.input,
