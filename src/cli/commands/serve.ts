@@ -131,7 +131,9 @@ export function registerServeCommand(program: Command): void {
   const d = defaults.serve;
   program
     .command("serve")
-    .description("Serve models over HTTP: gpux API, Open Inference Protocol v2, metrics, playground")
+    .description(
+      "Serve models over HTTP: gpux API, Open Inference Protocol v2, OpenAI /v1 (chat, completions, embeddings, rerank), metrics, playground",
+    )
     .argument(
       "[models...]",
       "models: .onnx files, folders (with or without gpux.yml), model repositories, pulled names",
