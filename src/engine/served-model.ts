@@ -41,6 +41,8 @@ export class ServedModel {
   description?: ModelDescription;
   /** Set once a text-generation model is loaded. */
   generation?: ServedGeneration;
+  /** Its loading, which a stop waits for: the worker must not outlive the server. */
+  private generationStarting?: Promise<void>;
   private readonly pool: WorkerPool;
   private readonly batcher: DynamicBatcher;
 
@@ -130,7 +132,10 @@ export class ServedModel {
 
   /** Open the sessions in the workers and warm them up; the model is ready afterwards (or failed). */
   async start(): Promise<void> {
-    if (this.generates) return this.startGeneration();
+    if (this.generates) {
+      this.generationStarting = this.startGeneration();
+      return this.generationStarting;
+    }
     try {
       const ready = await this.pool.start();
       this.context = { ...this.context, inputs: ready.inputs, outputs: ready.outputs };
@@ -247,7 +252,10 @@ export class ServedModel {
   async stop(options: { abandonQueued?: boolean } = {}): Promise<void> {
     if (this.state === "ready" || this.state === "loading" || this.state === "restarting")
       this.state = "stopping";
-    if (this.generation) return this.generation.stop(options.abandonQueued === true);
+    if (this.generates) {
+      await this.generationStarting?.catch(() => undefined);
+      return this.generation?.stop(options.abandonQueued === true);
+    }
     if (options.abandonQueued) {
       this.batcher.abandonQueued(
         new UnavailableError(`Model '${this.name}' stopped at the shutdown deadline.`, {
