@@ -139,6 +139,9 @@ export const configSchema = z.strictObject({
       max_batch_size: z.number().int().positive().optional(),
       max_queue_delay_ms: z.number().nonnegative().optional(),
       max_concurrency: z.number().int().positive().optional(),
+      // text-generation models: the scheduler's running slots and its waiting bound
+      max_concurrent_sequences: z.number().int().positive().optional(),
+      max_waiting_sequences: z.number().int().nonnegative().optional(),
       timeout: z.number().positive().optional(),
       timeout_ms: z.number().positive().optional(),
       max_workers: z.number().int().positive().optional(),

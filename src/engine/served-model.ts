@@ -4,11 +4,12 @@ import { ModelFiles } from "../pipeline/model-files.js";
 import type { Pipeline, PipelineContext, TensorMap } from "../pipeline/pipeline.js";
 import { answersRawTensors, loadPipelineFiles, selectPipeline } from "../pipeline/select-pipeline.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
-import { errorMessage } from "../util/errors.js";
+import { errorMessage, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { checkAnswerSize } from "./answer-limit.js";
 import { describeModel, type ModelDescription } from "./describe-model.js";
 import { type BatchObserver, DynamicBatcher, type InferResult } from "./dynamic-batcher.js";
+import { ServedGeneration, servesGeneration } from "./served-generation.js";
 import { UnavailableError } from "./serving-errors.js";
 import type { ModelServingOptions } from "./serving-options.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -23,7 +24,10 @@ export interface PredictTiming {
   batchRows: number;
 }
 
-/** One model behind the server: its worker pool, batcher and pipeline, and whether it is ready. */
+/**
+ * One model behind the server: its worker pool, batcher and pipeline, and whether it is ready; a
+ * text-generation model has its generation session and scheduler instead (`generation`).
+ */
 export class ServedModel {
   state: ModelState = "loading";
   /** Why loading failed, when state is "failed". */
@@ -35,6 +39,10 @@ export class ServedModel {
   warmupMs = 0;
   /** What GET /info and inspect show, read once the model is loaded (reading the .onnx takes ~0.2 s per 100 MB). */
   description?: ModelDescription;
+  /** Set once a text-generation model is loaded. */
+  generation?: ServedGeneration;
+  /** Its loading, which a stop waits for: the worker must not outlive the server. */
+  private generationStarting?: Promise<void>;
   private readonly pool: WorkerPool;
   private readonly batcher: DynamicBatcher;
 
@@ -104,9 +112,18 @@ export class ServedModel {
     return this.context.outputs;
   }
 
-  /** Requests waiting for a worker, and admitted but unanswered. */
+  /** Requests waiting for a worker (generation: for a slot), and admitted but unanswered. */
   get load(): { queued: number; inFlight: number } {
+    if (this.generation) {
+      const { running, waiting } = this.generation.load;
+      return { queued: waiting, inFlight: running + waiting };
+    }
     return { queued: this.batcher.queued, inFlight: this.batcher.inFlight };
+  }
+
+  /** True when gpux.yml serves this model for text generation (known before it is loaded). */
+  get generates(): boolean {
+    return servesGeneration(this.loaded.config);
   }
 
   /** True when every input and output has an open first dimension, so requests can be stacked on it. */
@@ -116,6 +133,10 @@ export class ServedModel {
 
   /** Open the sessions in the workers and warm them up; the model is ready afterwards (or failed). */
   async start(): Promise<void> {
+    if (this.generates) {
+      this.generationStarting = this.startGeneration();
+      return this.generationStarting;
+    }
     try {
       const ready = await this.pool.start();
       this.context = { ...this.context, inputs: ready.inputs, outputs: ready.outputs };
@@ -134,6 +155,48 @@ export class ServedModel {
       this.failure = errorMessage(error);
       throw error;
     }
+  }
+
+  private async startGeneration(): Promise<void> {
+    try {
+      const generation = await ServedGeneration.load(this.loaded, this.options, (code) => {
+        if (this.state === "stopping") return;
+        this.state = "failed";
+        this.failure = `its generation worker died (exit code ${code})`;
+      });
+      const { inputs, outputs, provider, attempts, warmupMs } = generation.ready;
+      this.context = { ...this.context, inputs, outputs };
+      this.provider = provider;
+      this.attempts = attempts;
+      this.warmupMs = warmupMs;
+      this.generation = generation;
+      // the pipeline of a generation model is the raw one: the task is gpux.yml's
+      this.description = { ...(await describeModel(this)), task: this.loaded.config.task ?? "raw" };
+      if (this.state === "loading") this.state = "ready";
+    } catch (error) {
+      this.state = "failed";
+      this.failure = errorMessage(error);
+      throw error;
+    }
+  }
+
+  /** The generation session of a ready text-generation model (503 while it is not ready). */
+  generator(): ServedGeneration {
+    this.checkReady();
+    if (!this.generation) {
+      throw new UserError(`Model '${this.name}' is not a text-generation model.`, {
+        hint: "Send its requests to /predict (or the route of its task).",
+      });
+    }
+    return this.generation;
+  }
+
+  /** Generation models have no worker pool: their requests go through `generator()`. */
+  private refuseGeneration(): void {
+    if (!this.generation) return;
+    throw new UserError(`Model '${this.name}' is served for text generation, not for tensor runs.`, {
+      hint: 'Use POST /v1/chat/completions, /v1/completions, or /predict with {"prompt": …}.',
+    });
   }
 
   private checkReady(): void {
@@ -157,6 +220,7 @@ export class ServedModel {
   /** Run ready feeds (OIP): batched with other requests when the model allows it. */
   infer(feeds: TensorMap, padding?: Record<string, number>): Promise<InferResult> {
     this.checkReady();
+    this.refuseGeneration();
     return this.batcher.infer(feeds, padding);
   }
 
@@ -169,6 +233,7 @@ export class ServedModel {
     maxAnswerElements = Number.POSITIVE_INFINITY,
   ): Promise<{ result: unknown; timing: PredictTiming }> {
     this.checkReady();
+    this.refuseGeneration();
     const prepared = await this.pipeline.preprocess(request, this.context);
     const { outputs, queueMs, computeMs, batchRows } = await this.batcher.infer(
       prepared.feeds,
@@ -188,6 +253,10 @@ export class ServedModel {
   async stop(options: { abandonQueued?: boolean } = {}): Promise<void> {
     if (this.state === "ready" || this.state === "loading" || this.state === "restarting")
       this.state = "stopping";
+    if (this.generates) {
+      await this.generationStarting?.catch(() => undefined);
+      return this.generation?.stop(options.abandonQueued === true);
+    }
     if (options.abandonQueued) {
       this.batcher.abandonQueued(
         new UnavailableError(`Model '${this.name}' stopped at the shutdown deadline.`, {

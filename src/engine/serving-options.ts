@@ -14,7 +14,11 @@ export interface ModelServingOptions {
   maxQueueDelayMs: number;
   /** Requests admitted at once (queued + running) before 429. Default 256. */
   maxConcurrency: number;
-  /** Per-request deadline in ms before 504. Default 30000. */
+  /** text-generation: sequences decoding at once. Default 8. */
+  maxConcurrentSequences: number;
+  /** text-generation: sequences waiting for a slot before 429. Default 64. */
+  maxWaitingSequences: number;
+  /** Per-request deadline in ms before 504 (text-generation: until the first token). Default 30000. */
   timeoutMs: number;
   /** Execution provider override (--provider). */
   provider?: string;
@@ -43,16 +47,24 @@ export function modelServingOptions(config: GpuxConfig, flags: ServingFlags = {}
       flags.maxBatchSize ?? serving?.max_batch_size ?? serving?.batch_size ?? servingDefaults.maxBatchSize,
     maxQueueDelayMs: flags.maxQueueDelayMs ?? serving?.max_queue_delay_ms ?? servingDefaults.maxQueueDelayMs,
     maxConcurrency: flags.maxConcurrency ?? serving?.max_concurrency ?? servingDefaults.maxConcurrency,
+    maxConcurrentSequences:
+      flags.maxConcurrentSequences ??
+      serving?.max_concurrent_sequences ??
+      servingDefaults.maxConcurrentSequences,
+    maxWaitingSequences:
+      flags.maxWaitingSequences ?? serving?.max_waiting_sequences ?? servingDefaults.maxWaitingSequences,
     timeoutMs: flags.timeoutMs ?? serving?.timeout_ms ?? timeoutFromSeconds ?? servingDefaults.timeoutMs,
     provider: flags.provider,
     workerNice: flags.workerNice ?? serving?.worker_nice ?? servingDefaults.workerNice,
     isolation: flags.isolation ?? serving?.isolation ?? servingDefaults.isolation,
     intraOpNumThreads: workers > 1 ? Math.max(1, Math.floor(availableParallelism() / workers)) : undefined,
   };
-  for (const key of ["workers", "maxBatchSize", "maxConcurrency"] as const) {
+  for (const key of ["workers", "maxBatchSize", "maxConcurrency", "maxConcurrentSequences"] as const) {
     if (!Number.isInteger(options[key]) || options[key] < 1)
       throw new UserError(`Serving setting ${key} must be an integer ≥ 1, got ${options[key]}.`);
   }
+  if (!Number.isInteger(options.maxWaitingSequences) || options.maxWaitingSequences < 0)
+    throw new UserError(`max_waiting_sequences must be an integer ≥ 0, got ${options.maxWaitingSequences}.`);
   if (!Number.isInteger(options.workerNice) || options.workerNice < 0 || options.workerNice > 19)
     throw new UserError(`worker_nice must be an integer from 0 to 19, got ${options.workerNice}.`);
   if (!(options.timeoutMs > 0))

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerEntry, workerExecArgv, workerFile } from "./worker-entry.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
 
 /**
@@ -26,20 +27,11 @@ export interface WorkerHost {
   readonly pid?: number;
 }
 
-// Under tsx (tests, bench) this file is .ts and so is its sibling: a thread loads it through tsx's API,
-// because Node 20 does not carry the main thread's `--import tsx` loader hooks into workers; a process gets
-// `--import tsx` itself.
-const fromSource = import.meta.url.endsWith(".ts");
-// from the engine folder, also when this module is bundled into the CLI (dist/cli)
-const workerUrl = new URL(`../engine/inference-worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
+const inferenceWorker = "inference-worker";
 
 function threadHost(init: WorkerInit): WorkerHost {
-  const worker = fromSource
-    ? new Worker(
-        `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => tsx.tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(import.meta.url)}));`,
-        { eval: true, workerData: init },
-      )
-    : new Worker(workerUrl, { workerData: init });
+  const [entry, options] = workerEntry(inferenceWorker);
+  const worker = new Worker(entry, { ...options, workerData: init });
   return {
     post: (message, transfer) => worker.postMessage(message, transfer),
     onMessage: (listener) => worker.on("message", listener),
@@ -50,10 +42,10 @@ function threadHost(init: WorkerInit): WorkerHost {
 }
 
 function processHost(init: WorkerInit): WorkerHost {
-  const child: ChildProcess = fork(fileURLToPath(workerUrl), [], {
+  const child: ChildProcess = fork(fileURLToPath(workerFile(inferenceWorker)), [], {
     // typed arrays cross as typed arrays (structured clone), not as JSON
     serialization: "advanced",
-    execArgv: fromSource ? ["--import", "tsx"] : [],
+    execArgv: [...workerExecArgv],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   child.send({ kind: "init", init });

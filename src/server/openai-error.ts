@@ -63,7 +63,8 @@ export function openAiError(
   };
 }
 
-function answerFor(error: FastifyError | Error): { status: number; body: OpenAiErrorBody } {
+/** The status and OpenAI-shaped body for any error (also what a stream writes when it fails midway). */
+export function openAiAnswerFor(error: FastifyError | Error): { status: number; body: OpenAiErrorBody } {
   const withHint = (message: string, hint?: string) => (hint ? `${message} ${hint}` : message);
   if (error instanceof OpenAiRequestError) {
     const body = openAiError(error.httpStatus, withHint(error.message, error.hint), error);
@@ -102,7 +103,7 @@ function isGpuxErrorBody(value: unknown): value is { error: string; hint?: strin
  */
 export function registerOpenAiErrors(scope: FastifyInstance): void {
   scope.setErrorHandler((error: FastifyError, _request, reply) => {
-    const { status, body } = answerFor(error);
+    const { status, body } = openAiAnswerFor(error);
     if (status === 503) reply.header("retry-after", "1");
     reply.code(status).send(body);
   });

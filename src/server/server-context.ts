@@ -4,6 +4,13 @@ import { GpuxError, NotFoundError, UserError } from "../util/errors.js";
 import type { ServerLimits } from "./server-limits.js";
 import type { ServingMetrics } from "./serving-metrics.js";
 
+/** The 504 of a request that the model did not answer (generation: did not start) within timeout_ms. */
+export function deadlineError(model: ServedModel): DeadlineError {
+  return new DeadlineError(`Model '${model.name}' did not answer within ${model.options.timeoutMs} ms.`, {
+    hint: "Send a smaller request, or raise --timeout-ms (serving.timeout_ms).",
+  });
+}
+
 /** What every route module needs: the served models by name, the metrics, and whether we are stopping. */
 export class ServerContext {
   readonly models: ReadonlyMap<string, ServedModel>;
@@ -54,29 +61,28 @@ export class ServerContext {
    * record its outcome per model (success, or failure by status).
    */
   async measure<T>(model: ServedModel, run: () => Promise<T>): Promise<T> {
-    const start = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new DeadlineError(`Model '${model.name}' did not answer within ${model.options.timeoutMs} ms.`, {
-              hint: "Send a smaller request, or raise --timeout-ms (serving.timeout_ms).",
-            }),
-          ),
-        model.options.timeoutMs,
-      );
+      timer = setTimeout(() => reject(deadlineError(model)), model.options.timeoutMs);
     });
     try {
-      const result = await Promise.race([run(), deadline]);
+      return await this.record(model, () => Promise.race([run(), deadline]));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Record a request's outcome per model, without a deadline (generation sets its own: the first token). */
+  async record<T>(model: ServedModel, run: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      const result = await run();
       this.metrics.recordRequest(model, 200, (performance.now() - start) / 1000);
       return result;
     } catch (error) {
       const status = error instanceof GpuxError ? error.httpStatus : 500;
       this.metrics.recordRequest(model, status, (performance.now() - start) / 1000);
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

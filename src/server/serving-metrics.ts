@@ -11,6 +11,17 @@ export function failureReason(status: number): string {
   return "invalid";
 }
 
+/** Generation: the time between two tokens of one sequence (ms on a GPU, tens of ms for a large model on CPU). */
+const tokenBuckets = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5];
+
+/** What one finished generated sequence reports. */
+export interface SequenceRecord {
+  promptTokens: number;
+  generatedTokens: number;
+  /** From its first new token to its last. */
+  decodeSeconds: number;
+}
+
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Prometheus metrics, named after Triton's nv_inference_* (docs/reference/metrics.md lists each). */
@@ -76,6 +87,33 @@ export class ServingMetrics {
     registers: [this.registry],
   });
 
+  private readonly timeToFirstToken = new Histogram({
+    name: "gpux_generation_time_to_first_token_seconds",
+    help: "Time from receiving a generation request to its first new token (waiting for a slot + prefill)",
+    labelNames: ["model", "version"],
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+  private readonly timePerOutputToken = new Histogram({
+    name: "gpux_generation_time_per_output_token_seconds",
+    help: "Mean time between new tokens of one sequence (observed once per sequence of 2+ tokens)",
+    labelNames: ["model", "version"],
+    buckets: tokenBuckets,
+    registers: [this.registry],
+  });
+  private readonly promptTokens = new Counter({
+    name: "gpux_generation_prompt_tokens_total",
+    help: "Prompt tokens read (prefilled) by generation requests, per model",
+    labelNames: ["model", "version"],
+    registers: [this.registry],
+  });
+  private readonly generatedTokens = new Counter({
+    name: "gpux_generation_tokens_total",
+    help: "New tokens generated, per model",
+    labelNames: ["model", "version"],
+    registers: [this.registry],
+  });
+
   constructor(models: () => readonly ServedModel[]) {
     collectDefaultMetrics({ register: this.registry, prefix: "gpux_" });
     const gauge = (name: string, help: string, read: (m: ServedModel) => number) =>
@@ -98,6 +136,26 @@ export class ServingMetrics {
       "Requests admitted and not yet answered (queued + running)",
       (m) => m.load.inFlight,
     );
+    const generationGauge = (name: string, help: string, read: (m: ServedModel) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["model", "version"],
+        registers: [this.registry],
+        collect() {
+          for (const m of models()) if (m.generates) this.set({ model: m.name, version: m.version }, read(m));
+        },
+      });
+    generationGauge(
+      "gpux_generation_running_sequences",
+      "Sequences decoding now, per text-generation model",
+      (m) => m.generation?.load.running ?? 0,
+    );
+    generationGauge(
+      "gpux_generation_waiting_sequences",
+      "Sequences waiting for a decoding slot, per text-generation model",
+      (m) => m.generation?.load.waiting ?? 0,
+    );
     gauge("gpux_model_ready", "1 when the model is loaded, warmed up and taking requests", (m) =>
       m.state === "ready" ? 1 : 0,
     );
@@ -116,6 +174,21 @@ export class ServingMetrics {
       onDequeue: (queueMs) => this.queueDuration.observe(labels, queueMs / 1000),
       onWorkerRestart: () => this.workerRestarts.inc(labels),
     };
+  }
+
+  /** A sequence's first new token, `seconds` after its request arrived. */
+  recordFirstToken(model: { name: string; version: string }, seconds: number): void {
+    this.timeToFirstToken.observe({ model: model.name, version: model.version }, seconds);
+  }
+
+  /** A finished (or abandoned) sequence: its tokens, and its mean time per new token. */
+  recordSequence(model: { name: string; version: string }, sequence: SequenceRecord): void {
+    const labels = { model: model.name, version: model.version };
+    this.promptTokens.inc(labels, sequence.promptTokens);
+    this.generatedTokens.inc(labels, sequence.generatedTokens);
+    if (sequence.generatedTokens > 1) {
+      this.timePerOutputToken.observe(labels, sequence.decodeSeconds / (sequence.generatedTokens - 1));
+    }
   }
 
   /** Record one inference request's outcome (called by /predict and OIP infer). */

@@ -19,6 +19,10 @@ export const defaults = {
     maxQueueDelayMs: 0,
     maxConcurrency: 256,
     timeoutMs: 30_000,
+    /** text-generation: sequences decoding at once per model (continuous batching shares their steps). */
+    maxConcurrentSequences: 8,
+    /** text-generation: sequences that may wait for a slot; beyond them a request gets 429. */
+    maxWaitingSequences: 64,
     workerNice: 10,
     /** Inference in child processes: a native abort in ONNX Runtime kills one, not the server. */
     isolation: "process" as "process" | "thread",

@@ -41,8 +41,8 @@ describe("chat completions request parsing", () => {
       top_p: 0.9,
       seed: 7,
       stop: "\n\n",
-      presence_penalty: 0.5,
-      frequency_penalty: -0.5,
+      presence_penalty: 0,
+      frequency_penalty: 0,
       n: 1,
       stream: true,
       stream_options: { include_usage: true },
@@ -65,24 +65,20 @@ describe("chat completions request parsing", () => {
         topP: 0.9,
         seed: 7,
         stop: ["\n\n"],
-        presencePenalty: 0.5,
-        frequencyPenalty: -0.5,
       },
       stream: true,
       includeUsage: true,
     });
   });
 
-  test("defaults are OpenAI's: temperature 1, top_p 1, no penalties, no stop, not streamed", () => {
+  test("fields left out stay unset, so the model's own sampling defaults apply; not streamed", () => {
     const parsed = parseChatCompletionRequest({ model: "m", messages: [user], max_tokens: 5 });
     assert.deepEqual(parsed.sampling, {
       maxTokens: 5,
-      temperature: 1,
-      topP: 1,
+      temperature: undefined,
+      topP: undefined,
       seed: undefined,
-      stop: [],
-      presencePenalty: 0,
-      frequencyPenalty: 0,
+      stop: undefined,
     });
     assert.deepEqual([parsed.stream, parsed.includeUsage], [false, false]);
   });
@@ -115,6 +111,11 @@ describe("chat completions request parsing", () => {
       [{ top_p: -0.1 }, "top_p", "invalid_value"],
       [{ seed: 1.5 }, "seed", "invalid_type"],
       [{ presence_penalty: 3 }, "presence_penalty", "invalid_value"],
+      [{ presence_penalty: 0.5 }, "presence_penalty", "unsupported_parameter"],
+      [{ frequency_penalty: -1 }, "frequency_penalty", "unsupported_parameter"],
+      [{ top_p: 0 }, "top_p", "invalid_value"],
+      [{ seed: -1 }, "seed", "invalid_value"],
+      [{ seed: 2 ** 32 }, "seed", "invalid_value"],
       [{ frequency_penalty: "high" }, "frequency_penalty", "invalid_type"],
       [{ tools: [{ type: "function" }] }, "tools", "unsupported_parameter"],
       [{ logprobs: true }, "logprobs", "unsupported_parameter"],

@@ -131,7 +131,9 @@ export function registerServeCommand(program: Command): void {
   const d = defaults.serve;
   program
     .command("serve")
-    .description("Serve models over HTTP: gpux API, Open Inference Protocol v2, metrics, playground")
+    .description(
+      "Serve models over HTTP: gpux API, Open Inference Protocol v2, OpenAI /v1 (chat, completions, embeddings, rerank), metrics, playground",
+    )
     .argument(
       "[models...]",
       "models: .onnx files, folders (with or without gpux.yml), model repositories, pulled names",
@@ -169,6 +171,20 @@ export function registerServeCommand(program: Command): void {
         "--max-concurrency <n>",
         `requests admitted per model before 429 (serving.max_concurrency, default ${d.maxConcurrency})`,
         { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-concurrent-sequences <n>",
+        `text-generation: sequences decoding at once per model (serving.max_concurrent_sequences, default ${d.maxConcurrentSequences})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--max-waiting-sequences <n>",
+        `text-generation: sequences waiting for a slot before 429 (serving.max_waiting_sequences, default ${d.maxWaitingSequences})`,
+        { min: 0 },
       ),
     )
     .addOption(

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { PredictTiming, ServedModel } from "../../engine/served-model.js";
 import { UnavailableError } from "../../engine/serving-errors.js";
 import { errorSchema } from "../error-handler.js";
+import { predictGeneration } from "../gpux-generation.js";
 import type { ServerContext } from "../server-context.js";
 
 const modelQuery = {
@@ -36,6 +37,19 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
               status: { type: "string" },
               model: { type: "string" },
               models: { type: "array", items: { type: "string" } },
+              generation: {
+                type: "object",
+                description: "per text-generation model: sequences running and waiting, and their bounds",
+                additionalProperties: {
+                  type: "object",
+                  properties: {
+                    running: { type: "integer" },
+                    waiting: { type: "integer" },
+                    max_concurrent_sequences: { type: "integer" },
+                    max_waiting_sequences: { type: "integer" },
+                  },
+                },
+              },
             },
           },
           503: {
@@ -48,7 +62,12 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
     async (_request, reply) => {
       const names = [...ctx.models.keys()];
       const body = { model: names[0] ?? "", models: names };
-      if (ctx.ready) return { status: "healthy", ...body };
+      const generating = ctx.list.filter((m) => m.generation);
+      if (ctx.ready) {
+        if (generating.length === 0) return { status: "healthy", ...body };
+        const generation = Object.fromEntries(generating.map((m) => [m.name, m.generation?.load]));
+        return { status: "healthy", ...body, generation };
+      }
       const status = ctx.shuttingDown
         ? "stopping"
         : ctx.list.some((m) => m.state === "failed")
@@ -79,6 +98,7 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
         max_queue_delay_ms: model.options.maxQueueDelayMs,
         max_concurrency: model.options.maxConcurrency,
         timeout_ms: model.options.timeoutMs,
+        ...(model.generation ? model.generation.load : {}),
         warmup_ms: model.warmupMs,
         auth_required: ctx.authRequired,
       },
@@ -100,6 +120,7 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
   );
 
   const predict = async (model: ServedModel, body: unknown, reply: FastifyReply) => {
+    if (model.generates) return predictGeneration(ctx, model, body, reply);
     const { result, timing } = await ctx.measure(model, () =>
       model.predict(body, ctx.limits.maxAnswerElements),
     );
@@ -108,7 +129,7 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
   };
   const predictSchema = {
     summary:
-      "Run the model on one JSON request: raw tensors {input: nested list} or pipeline JSON such as {text: …}",
+      "Run the model on one JSON request: raw tensors {input: nested list}, pipeline JSON such as {text: …}, or for a text-generation model {prompt: …} or {messages: [...]}",
     tags: ["gpux"],
     body: { type: "object", description: "input name → nested array, or the pipeline's request fields" },
     response: { 400: errorSchema, 404: errorSchema, 429: errorSchema, 503: errorSchema, 504: errorSchema },

@@ -12,21 +12,22 @@ import {
 
 export type { ChatMessage, ChatRole } from "./chat-messages.js";
 
-/** How to sample the continuation: OpenAI's request fields, checked and defaulted as its API does. */
+/**
+ * How to sample the continuation: OpenAI's request fields, checked. A field left out is undefined, so the
+ * model's own defaults apply (gpux.yml `generation:`, else generation_config.json), as vLLM and Ollama do:
+ * a chat model tuned for temperature 0.6 is not run at OpenAI's 1.
+ */
 export interface SamplingSettings {
   /** Most new tokens (`max_completion_tokens`, or the older `max_tokens`); undefined: up to the context. */
   maxTokens?: number;
-  /** 0 is greedy. Default 1. */
-  temperature: number;
-  /** Nucleus sampling mass. Default 1 (off). */
-  topP: number;
+  /** 0 is greedy. */
+  temperature?: number;
+  /** Nucleus sampling mass. */
+  topP?: number;
   /** Makes sampling repeatable when set. */
   seed?: number;
-  /** Generation stops before any of these strings (at most 4), which are not returned. */
-  stop: string[];
-  /** OpenAI's additive penalties on tokens already generated, in [-2, 2]. Default 0 (off). */
-  presencePenalty: number;
-  frequencyPenalty: number;
+  /** Generation stops before any of these strings (at most 4), which are not returned; undefined: the model's. */
+  stop?: string[];
 }
 
 interface StreamSettings {
@@ -71,6 +72,8 @@ const samplingFields = [
 const ignoredFields = ["user", "metadata", "store", "service_tier", "parallel_tool_calls"] as const;
 /** Most stop sequences, as OpenAI's API allows. */
 export const maxStopSequences = 4;
+/** The sampler's seed is 32 bits (engine/generation/seeded-random.ts). */
+export const maxSeed = 4_294_967_295;
 /** Most prompts in one completions request. */
 export const maxPrompts = 64;
 
@@ -121,20 +124,40 @@ function readSampling(body: Body): SamplingSettings {
       code: "invalid_value",
     });
   }
+  // OpenAI's additive penalties: the sampler has repetition_penalty (multiplicative) only, which is not them
+  for (const param of ["presence_penalty", "frequency_penalty"]) {
+    const penalty = readNumber(body, param, { min: -2, max: 2 });
+    if (penalty !== undefined && penalty !== 0) {
+      throw new OpenAiRequestError(`'${param}' is not supported: gpux applies no additive penalties.`, {
+        param,
+        code: "unsupported_parameter",
+        hint: `Send ${param} 0 (or leave it out); gpux.yml generation.repetition_penalty sets a multiplicative one.`,
+      });
+    }
+  }
   const stopValue = body.stop;
   const stop =
-    stopValue === undefined || stopValue === null ? [] : readStringList(stopValue, "stop", maxStopSequences);
-  if (stop.some((s) => s.length === 0)) {
+    stopValue === undefined || stopValue === null
+      ? undefined
+      : readStringList(stopValue, "stop", maxStopSequences);
+  if (stop?.some((s) => s.length === 0)) {
     throw new OpenAiRequestError("'stop' holds an empty string.", { param: "stop", code: "invalid_value" });
+  }
+  const topP = readNumber(body, "top_p", { min: 0, max: 1 });
+  if (topP === 0) {
+    // it would keep no token at all
+    throw new OpenAiRequestError("'top_p' must be greater than 0, got 0.", {
+      param: "top_p",
+      code: "invalid_value",
+      hint: "Send temperature 0 for greedy decoding.",
+    });
   }
   return {
     maxTokens: maxCompletionTokens ?? maxTokens,
-    temperature: readNumber(body, "temperature", { min: 0, max: 2 }) ?? 1,
-    topP: readNumber(body, "top_p", { min: 0, max: 1 }) ?? 1,
-    seed: readNumber(body, "seed", { integer: true }),
+    temperature: readNumber(body, "temperature", { min: 0, max: 2 }),
+    topP,
+    seed: readNumber(body, "seed", { integer: true, min: 0, max: maxSeed }),
     stop,
-    presencePenalty: readNumber(body, "presence_penalty", { min: -2, max: 2 }) ?? 0,
-    frequencyPenalty: readNumber(body, "frequency_penalty", { min: -2, max: 2 }) ?? 0,
   };
 }
 

@@ -3,7 +3,10 @@ import type { ServedModel } from "../../../engine/served-model.js";
 import type { ServerContext } from "../../server-context.js";
 import { findModel, taskOf } from "./served-models.js";
 
-/** OpenAI's Model object, plus the task gpux serves it for and whether it takes requests yet. */
+/**
+ * OpenAI's Model object, plus the task gpux serves it for, whether it takes requests yet, and for a
+ * text-generation model its sequences running and waiting and their bounds.
+ */
 function modelObject(model: ServedModel, created: number) {
   return {
     id: model.name,
@@ -12,6 +15,7 @@ function modelObject(model: ServedModel, created: number) {
     owned_by: "gpux",
     task: taskOf(model),
     ready: model.state === "ready",
+    ...(model.generation ? { generation: model.generation.load } : {}),
   };
 }
 
