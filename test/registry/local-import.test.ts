@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { runCli } from "../helpers/cli.js";
 import { tinyOnnxModel } from "../helpers/fake-hub-repos.js";
 import { hubLayoutFiles } from "../helpers/hub-layout-repo.js";
+import { requirePython } from "../helpers/python.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { tinyTransformersDir } from "../helpers/tiny-transformers.js";
 
 // `gpux pull ./model.onnx`, `file://…` and `gpux pull ./folder`: copied into the store, the source untouched.
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop() as string);
@@ -91,6 +93,35 @@ test("a model folder is imported like a Hub repo of that layout (gpux.yml with i
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /HIGH|LOW/);
   assert.deepEqual(fingerprint(folder), before);
+});
+
+test("a checkpoint folder (config.json + safetensors) is copied, then converted to ONNX as a Hub pull would", async (t) => {
+  if (!requirePython(t, ["torch", "transformers", "onnx", "onnxruntime"])) return;
+  const home = tempDir();
+  const env = { GPUX_HOME: join(home, "gpux"), HF_HUB_CACHE: join(home, "hf") };
+  const folder = join(home, "tiny-sst2");
+  cpSync(join(tinyTransformersDir(), "distilbert-sst2"), folder, { recursive: true });
+  rmSync(join(folder, "reference.json"));
+  const before = fingerprint(folder);
+  const pull = await runCli(
+    ["pull", "./tiny-sst2", "--name", "me/sst2", "--task", "text-classification", "--json"],
+    {
+      env,
+      cwd: home,
+    },
+  );
+  assert.equal(pull.code, 0, pull.stderr);
+  const result = lastJson(pull.stdout);
+  assert.equal(result.format, "safetensors");
+  assert.equal(result.task, "text-classification");
+  const run = await runCli(["run", "me/sst2", "--text", "a fine film", "--json"], { env, cwd: home });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /"label"/);
+  assert.deepEqual(
+    fingerprint(folder),
+    before,
+    "conversion reads the copy; the folder gets no .gpux or onnx/",
+  );
 });
 
 test("local errors: a missing path, a file that is not ONNX, a folder with no model, --sha256 on a folder", async () => {
