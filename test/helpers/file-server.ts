@@ -1,7 +1,8 @@
 /**
  * A plain web server for URL pulls: files from a map, with Range requests answered as static servers do (206
  * and Content-Range), on 127.0.0.1. It records each request and the bytes sent per file, and can cut one
- * answer mid-file (the connection destroyed after N bytes of a longer body) to exercise a resume.
+ * answer mid-file (the connection destroyed, or left silent, after N bytes of a longer body) to exercise a
+ * resume.
  *
  *   const server = await serveFiles({ "/m/model.onnx": bytes });
  *   server.cutOnce = { path: "/m/model.onnx", bytes: 1000 };
@@ -17,23 +18,31 @@ export interface FileServer {
   bytesSent: Map<string, number>;
   /** The next answer for `path` with more than `bytes` body bytes stops there, and the socket is destroyed. */
   cutOnce?: { path: string; bytes: number };
+  /** As cutOnce, but the connection is then held open and silent (a stalled server, for killing the client). */
+  stallOnce?: { path: string; bytes: number };
   close(): Promise<void>;
 }
 
 function send(res: ServerResponse, body: Uint8Array, server: FileServer, path: string): void {
   const count = (n: number) => server.bytesSent.set(path, (server.bytesSent.get(path) ?? 0) + n);
-  // a probe of the first byte is answered whole: the cut is for a body longer than it
-  const cut =
-    server.cutOnce?.path === path && body.length > server.cutOnce.bytes ? server.cutOnce : undefined;
-  if (!cut) {
+  // a probe of the first byte is answered whole: a fault is for a body longer than where it strikes
+  const applies = (fault?: { path: string; bytes: number }) =>
+    fault?.path === path && body.length > fault.bytes ? fault : undefined;
+  const cut = applies(server.cutOnce);
+  const stall = applies(server.stallOnce);
+  const fault = cut ?? stall;
+  if (!fault) {
     count(body.length);
     res.end(body);
     return;
   }
-  server.cutOnce = undefined;
-  const part = body.subarray(0, cut.bytes);
+  if (cut) server.cutOnce = undefined;
+  else server.stallOnce = undefined;
+  const part = body.subarray(0, fault.bytes);
   count(part.length);
-  res.write(part, () => res.socket?.destroy());
+  res.write(part, () => {
+    if (cut) res.socket?.destroy();
+  });
 }
 
 export async function serveFiles(files: Record<string, Uint8Array | string>): Promise<FileServer> {

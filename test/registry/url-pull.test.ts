@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { runCli } from "../helpers/cli.js";
+import { cliPath, runCli } from "../helpers/cli.js";
 import { tinyOnnxModel } from "../helpers/fake-hub-repos.js";
 import { serveFiles } from "../helpers/file-server.js";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -115,6 +116,42 @@ test("a download cut mid-file resumes with a Range request and fetches only the 
   // each probe (Range: bytes=0-0) costs one byte; the body is sent once, plus what was cut and not kept
   assert.ok(sent <= inline.length + 100_000 - resumedAt + 2, `${sent} bytes sent for ${inline.length}`);
   assert.equal(lastJson(pull.stdout).files[0].size, inline.length);
+});
+
+test("a pull killed mid-download resumes from its .incomplete file; nothing is registered before that", async () => {
+  const { home, env } = freshEnv();
+  const path = "/models/add-64k.onnx";
+  server.requests.length = 0;
+  server.bytesSent.delete(path);
+  server.stallOnce = { path, bytes: 120_000 };
+  const child = spawn(process.execPath, [cliPath, "pull", `${server.url}${path}`, "--name", "killed"], {
+    env: { ...process.env, ...env, HF_HUB_DOWNLOAD_TIMEOUT: "600" },
+    stdio: "ignore",
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const cache = join(home, "gpux", "url");
+  const partialSize = () => {
+    if (!existsSync(cache)) return 0;
+    const entry = readdirSync(cache, { recursive: true, withFileTypes: true }).find((e) =>
+      e.name.endsWith(".incomplete"),
+    );
+    return entry ? (statSync(join(entry.parentPath, entry.name), { throwIfNoEntry: false })?.size ?? 0) : 0;
+  };
+  try {
+    for (let i = 0; partialSize() < 120_000; i++) {
+      assert.ok(i < 600, "the download did not reach the stall");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await exited;
+  }
+  assert.deepEqual(await listed(env), [], "a killed pull registers nothing");
+  const pull = await runCli(["pull", `${server.url}${path}`, "--name", "killed", "--json"], { env });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.ok(server.requests.includes(`GET ${path} range=bytes=120000-`), server.requests.join("\n"));
+  // the stalled 120 000 bytes, the rest once, and a byte per probe
+  assert.ok((server.bytesSent.get(path) ?? 0) <= inline.length + 2, String(server.bytesSent.get(path)));
 });
 
 test("--include takes more files from beside the URL; globs are refused with what to write", async () => {

@@ -102,7 +102,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function registerPullCommand(program: Command): void {
   const command = program
     .command("pull")
-    .description("Download a model into the local store: from the Hugging Face Hub, an OCI registry, a URL or a local path")
+    .description(
+      "Download a model into the local store: from the Hugging Face Hub, an OCI registry, a URL or a local path",
+    )
     .argument(
       "<model>",
       "org/name, org/name@revision, hf:org/name, a single name such as gpt2, oci://host/repo:tag, " +

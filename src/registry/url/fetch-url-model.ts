@@ -36,11 +36,14 @@ export async function fetchUrlModel(
   const included = includedNames(options.include);
   const located = (name: string) => (name === modelFile ? url : new URL(name, url));
   const labelOf = (name: string) => (name === modelFile ? plan.label : `${name} (beside ${plan.label})`);
+  const sizeOf = async (name: string) =>
+    name === modelFile && plan.size !== undefined
+      ? plan.size
+      : (await probeUrl(located(name).href, labelOf(name), plan.token)).size;
   if (options.dryRun) {
     const files: PulledFile[] = [];
     for (const name of [modelFile, ...included]) {
-      const { size } = await probeUrl(located(name).href, labelOf(name), plan.token);
-      files.push({ path: name, size, sha256: "", cached: false });
+      files.push({ path: name, size: await sizeOf(name), sha256: "", cached: false });
     }
     return { files, format: "onnx", downloadedBytes: 0 };
   }
@@ -48,7 +51,7 @@ export async function fetchUrlModel(
   let downloadedBytes = 0;
   const fetchOne = async (name: string): Promise<PulledFile> => {
     const label = labelOf(name);
-    const { size } = await probeUrl(located(name).href, label, plan.token);
+    const size = await sizeOf(name);
     const dest = join(plan.dir, ...name.split("/"));
     const have = (await stat(dest).catch(() => undefined))?.size;
     if (have === size && !options.force) {

@@ -12,6 +12,8 @@ export interface UrlPlan {
   sha256?: string;
   /** --token: sent as a bearer token to the URL's own origin. */
   token?: string;
+  /** A URL's size, as info() probed it (not asked again). */
+  size?: number;
 }
 
 /** What fetching or importing the files produced. */

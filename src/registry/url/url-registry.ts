@@ -113,6 +113,7 @@ export class UrlRegistry implements Registry {
     }
     const label = describeSource(source);
     let version: Array<string | number | undefined>;
+    let size: number | undefined;
     if (source.kind === "http") {
       if (this.options.offline) {
         throw new UserError(`'${ref.typed}' is on the web, and gpux is offline.`, {
@@ -121,6 +122,7 @@ export class UrlRegistry implements Registry {
       }
       const probed = await probeUrl(source.url.href, label, this.options.token);
       version = ["http", source.url.href, probed.size, probed.version];
+      size = probed.size;
     } else {
       if (!(await stat(source.path).catch(() => undefined))) throw localMissing(label);
       version = ["local", ...(await localVersion(source.path))];
@@ -133,6 +135,7 @@ export class UrlRegistry implements Registry {
       label,
       sha256: this.digest,
       token: this.options.token,
+      size,
     });
     return { ref, repoId: ref.repoId, revision: onlyRevision, commit };
   }
