@@ -43,7 +43,7 @@ async function chooseFromFolder(path: string, label: string, options: UrlPullOpt
   const selection = selectFiles(listed, options);
   if (selection.format === "none") {
     throw new NotFoundError(`${label} holds no ONNX model and no checkpoint gpux can convert.`, {
-      hint: "The folder needs an .onnx file, or config.json with model.safetensors, pytorch_model.bin or tf_model.h5.",
+      hint: "The folder needs an .onnx file, config.json with model.safetensors, pytorch_model.bin or tf_model.h5, or a Keras .keras / .h5 file.",
     });
   }
   const files = new Set(selection.files);

@@ -1,4 +1,5 @@
 import type { PulledFile, PullOptions } from "../registry.js";
+import type { FileSelection } from "../select-files.js";
 import type { UrlSource } from "./url-source.js";
 
 /** One resolved URL or local pull, as info() left it for pull(). */
@@ -19,7 +20,7 @@ export interface UrlPlan {
 /** What fetching or importing the files produced. */
 export interface UrlPullResult {
   files: PulledFile[];
-  format: "onnx" | "safetensors" | "pytorch" | "tensorflow" | "none";
+  format: FileSelection["format"];
   downloadedBytes: number;
 }
 
