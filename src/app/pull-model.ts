@@ -57,6 +57,14 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
   const progress = options.progress ?? silentProgress;
   const home = options.home ?? gpuxHome();
   const { registry, ref } = parseModelRef(typed, { ...options, home });
+  if ((options.name !== undefined || options.sha256 !== undefined) && !registry.takesNameAndDigest) {
+    throw new UserError(
+      `--name and --sha256 are for URLs and local files; '${typed}' is a ${registry.name} model.`,
+      {
+        hint: "Drop them: a registry's model is stored under its own name and verified by its own digests.",
+      },
+    );
+  }
   if (options.revision) {
     if (ref.revision && ref.revision !== options.revision) {
       throw new UserError(

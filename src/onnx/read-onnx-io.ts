@@ -5,7 +5,7 @@ import { Reader } from "./read-onnx-metadata.js";
 import type { Dim, TensorSpec } from "./tensor-spec.js";
 
 /** Visit each (field, reader-for-its-bytes | varint) of a protobuf message. */
-function fields(bytes: Uint8Array, visit: (field: number, value: Uint8Array | number) => void): void {
+export function fields(bytes: Uint8Array, visit: (field: number, value: Uint8Array | number) => void): void {
   const reader = new Reader(bytes);
   while (!reader.done) {
     const tag = reader.varint();

@@ -2,11 +2,15 @@ import { UserError } from "../util/errors.js";
 import { huggingFacePlugin } from "./huggingface/huggingface-registry.js";
 import { ociPlugin } from "./oci/oci-registry.js";
 import type { ModelRef, Registry, RegistryOptions, RegistryPlugin } from "./registry.js";
+import { urlPlugin } from "./url/url-registry.js";
 
 export type { RegistryOptions } from "./registry.js";
 
-/** Every registry gpux knows, the default (used when a reference names none) first. */
-const plugins: RegistryPlugin[] = [huggingFacePlugin, ociPlugin];
+/**
+ * Every registry gpux knows, the default (used when a reference names none) first. The URL registry claims
+ * before OCI: `models.v2/net.onnx` is a path, not a registry host.
+ */
+const plugins: RegistryPlugin[] = [huggingFacePlugin, urlPlugin, ociPlugin];
 
 const namesOf = (plugin: RegistryPlugin) => [plugin.name, ...plugin.aliases];
 

@@ -87,6 +87,10 @@ export interface RegistryOptions {
   home?: string;
   /** --plain-http: speak HTTP, not HTTPS, to an OCI registry that is not on loopback. */
   plainHttp?: boolean;
+  /** --name: the store name of a URL or local pull (default: derived from the file or folder name). */
+  name?: string;
+  /** --sha256: the digest a URL's or local file's content must have (checked before anything is registered). */
+  sha256?: string;
 }
 
 /** The files of one commit that a removed store entry used, and those other entries still use. */
@@ -149,6 +153,8 @@ export interface Registry {
   purge(request: PurgeRequest): Promise<number>;
   /** `gpux search`, for registries that can list models (absent: the registry cannot). */
   search?(query: SearchQuery): Promise<SearchHit[]>;
+  /** True for a registry that honours --name and --sha256 (files fetched as they are); others refuse them. */
+  readonly takesNameAndDigest?: boolean;
 }
 
 /** How a registry is made known to gpux: its names and how to build it. */

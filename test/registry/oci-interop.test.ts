@@ -141,6 +141,30 @@ test("--modelcar pushes one tar layer holding the files under /models; gpux pull
   assert.deepEqual(await answer(ref), { label: "HIGH", score: 1 });
 });
 
+test("a modelcar's tar layer is kept only while its pull is in the store: rm --purge frees it; push keeps none", {
+  skip: missing,
+}, async () => {
+  // a home of its own, so that what other tests pushed and pulled is not counted
+  const own = { ...env, GPUX_HOME: join(home, "gpux-modelcar") };
+  const blobs = join(own.GPUX_HOME, "blobs", "sha256");
+  const ref = `${registry.host}/modelcar/purge:v1`;
+  assert.equal((await runCli(["push", folder, ref, "--modelcar"], { env: own })).code, 0);
+  const layer = (skopeoRaw(ref) as { layers: Array<{ digest: string }> }).layers[0]?.digest.slice(
+    7,
+  ) as string;
+  assert.ok(!existsSync(join(blobs, layer)), "the pushed tar is not left in the blob store");
+  const pull = await runCli(["pull", ref], { env: own });
+  assert.equal(pull.code, 0, pull.stderr);
+  assert.ok(existsSync(join(blobs, layer)), "the pulled tar is kept while the model is stored");
+  const rm = await runCli(["rm", ref, "--purge"], { env: own });
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.deepEqual(
+    readdirSync(blobs).filter((name) => !name.startsWith(".")),
+    [],
+    "the tar and every file unpacked from it are freed",
+  );
+});
+
 test("a blob corrupted in the registry's storage is detected and nothing is registered", {
   skip: missing,
 }, async () => {

@@ -33,7 +33,7 @@ test("a registered registry gets its name and alias as prefixes and in the list 
   assert.equal(parseModelRef("folder:sum-ids").registry.name, "plain");
   assert.equal(parseModelRef("sum-ids", { registry: "folder" }).ref.repoId, "sum-ids");
   assert.equal(parseModelRef("sum-ids").registry.name, "huggingface", "the default stays the Hub");
-  assert.match(describeRegistries(), /^huggingface \(hf\), oci, plain \(folder\)$/);
+  assert.match(describeRegistries(), /^huggingface \(hf\), url, oci, plain \(folder\)$/);
   assert.throws(
     () => registerRegistry(folderRegistry(server.url, cacheDir)),
     /already registered as 'plain'/,

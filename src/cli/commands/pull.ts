@@ -20,6 +20,8 @@ interface PullFlags extends ConvertFlags {
   json?: boolean;
   cacheDir?: string;
   plainHttp?: boolean;
+  name?: string;
+  sha256?: string;
 }
 
 async function pull(ref: string, flags: PullFlags): Promise<void> {
@@ -100,12 +102,15 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function registerPullCommand(program: Command): void {
   const command = program
     .command("pull")
-    .description("Download a model from a registry (the Hugging Face Hub) into the local store")
+    .description(
+      "Download a model into the local store: from the Hugging Face Hub, an OCI registry, a URL or a local path",
+    )
     .argument(
       "<model>",
-      "org/name, org/name@revision, hf:org/name, a single name such as gpt2, or oci://host/repo:tag",
+      "org/name, org/name@revision, hf:org/name, a single name such as gpt2, oci://host/repo:tag, " +
+        "https://host/model.onnx, or a local .onnx file or folder (./path)",
     )
-    .option("-r, --registry <name>", "registry: huggingface (hf), oci")
+    .option("-r, --registry <name>", "registry: huggingface (hf), url, oci")
     .option("--revision <rev>", "branch, tag or commit (default: main)")
     .option("--variant <name>", "ONNX variant: fp32 (default), fp16, q8, q4, …")
     .option("--token <token>", "access token for private or gated models (default: HF_TOKEN)")
@@ -114,7 +119,15 @@ export function registerPullCommand(program: Command): void {
     .option("--include <glob>", "also fetch repo files matching this glob (repeatable)", collect)
     .option("--exclude <glob>", "never fetch repo files matching this glob (repeatable)", collect)
     .option("--dry-run", "list the files that would be fetched, with sizes; fetch nothing")
-    .option("--plain-http", "OCI: speak HTTP, not HTTPS, to a registry that is not on loopback");
+    .option("--plain-http", "OCI: speak HTTP, not HTTPS, to a registry that is not on loopback")
+    .option(
+      "--name <name>",
+      "URL or local pull: the name to store it under (default: the file or folder name)",
+    )
+    .option(
+      "--sha256 <hex>",
+      "URL or local .onnx: the sha256 the file must have; a mismatch registers nothing",
+    );
   addConvertFlags(command, "when converting: ")
     .option(
       "--cache-dir <dir>",

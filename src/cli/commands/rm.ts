@@ -23,8 +23,7 @@ async function rm(ref: string, flags: RmFlags): Promise<void> {
   for (const entry of result.removed) {
     process.stdout.write(`removed ${entry.manifest.name} (${entry.manifest.commit.slice(0, 12)})\n`);
   }
-  if (flags.purge)
-    process.stdout.write(`freed ${formatBytes(result.freedBytes)} in the Hugging Face cache\n`);
+  if (flags.purge) process.stdout.write(`freed ${formatBytes(result.freedBytes)} of downloaded files\n`);
   if (result.kept.length > 0) {
     process.stdout.write(`kept ${result.kept.length} other revision(s); --all-revisions removes them too\n`);
   }
@@ -37,7 +36,10 @@ export function registerRmCommand(program: Command): void {
     .description("Remove a pulled model from the store")
     .argument("<model>", "name or org/name[@revision] as pulled")
     .option("--all-revisions", "remove every pulled revision of the model")
-    .option("--purge", "also delete its Hugging Face cache files that nothing else uses")
+    .option(
+      "--purge",
+      "also delete its downloaded files (Hub cache, OCI blobs, URL downloads) nothing else uses",
+    )
     .option("--json", "machine-readable output")
     .action(runAction(rm));
 }

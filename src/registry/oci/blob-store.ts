@@ -1,7 +1,9 @@
 /**
  * Content-addressed blobs under `$GPUX_HOME/blobs/sha256/<hex>` (one copy per digest, whatever tags and
  * repositories share it) and, per pulled manifest, a snapshot folder `$GPUX_HOME/oci/snapshots/<hex>/` whose
- * files are links to those blobs under their paths in the model.
+ * files are links to those blobs under their paths in the model. A layer that was unpacked (a modelcar's tar)
+ * is linked from the snapshot's `.layers/<hex>`, so that it is kept while the snapshot is used (a pull with
+ * other options unpacks it again without a download) and freed with the snapshot's last file.
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
@@ -10,6 +12,9 @@ import { mkdir, readdir, readlink, rename, rm, stat, symlink } from "node:fs/pro
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+
+/** The snapshot's folder of links to unpacked layers (hidden: never a model file). */
+const layersFolder = ".layers";
 
 export class BlobStore {
   readonly blobsDir: string;
@@ -73,6 +78,11 @@ export class BlobStore {
     await symlink(this.blobPath(hex), at);
   }
 
+  /** Keep the unpacked layer `hex` while the snapshot of `commit` is in use (see the class comment). */
+  async linkLayer(commit: string, hex: string): Promise<void> {
+    await this.link(commit, `${layersFolder}/${hex}`, hex);
+  }
+
   /** Every blob some snapshot links to. */
   private async linkedBlobs(): Promise<Set<string>> {
     const linked = new Set<string>();
@@ -87,14 +97,23 @@ export class BlobStore {
     return linked;
   }
 
-  /** `rm --purge`: drop the snapshot's links to `files`, then the blobs no snapshot links to any more. */
+  /**
+   * `rm --purge`: drop the snapshot's links to `files` (and its layer links once no file is left), then the
+   * blobs no snapshot links to any more.
+   */
   async purge(commit: string, files: readonly string[]): Promise<number> {
     const targets: string[] = [];
-    for (const file of files) {
-      const at = join(this.snapshotDir(commit), ...file.split("/"));
+    const unlink = async (at: string) => {
       const target = await readlink(at).catch(() => undefined);
       if (target) targets.push(resolve(dirname(at), target));
       await rm(at, { force: true });
+    };
+    const snapshot = this.snapshotDir(commit);
+    for (const file of files) await unlink(join(snapshot, ...file.split("/")));
+    const left = await readdir(snapshot, { recursive: true, withFileTypes: true }).catch(() => []);
+    const layers = join(snapshot, layersFolder);
+    if (!left.some((e) => e.isSymbolicLink() && e.parentPath !== layers)) {
+      for (const entry of left.filter((e) => e.parentPath === layers)) await unlink(join(layers, entry.name));
     }
     const linked = await this.linkedBlobs();
     let freed = 0;

@@ -219,6 +219,7 @@ export class OciRegistry implements Registry {
       } finally {
         if (tar !== this.blobs.blobPath(hex)) await rm(tar, { force: true });
       }
+      await this.blobs.linkLayer(remote.commit, hex);
     }
     if (files.length === 0) throw malformed("an image with no files under /models", ref.host);
     files.sort((a, b) => (a.path < b.path ? -1 : 1));

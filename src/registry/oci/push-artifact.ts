@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../../util/errors.js";
 import { type ProgressSink, silentProgress } from "../../util/progress.js";
@@ -93,13 +93,17 @@ export async function pushArtifact(
     await mkdir(store.blobsDir, { recursive: true });
     const temp = join(store.blobsDir, `.tar-${process.pid}-${Date.now()}`);
     progress.emit({ phase: "pack", message: `packing ${files.length} files under /models` });
+    // uploaded from where it is built, then deleted: a copy in the blob store would be linked by no snapshot,
+    // and so never freed
+    cleanup = () => rm(temp, { force: true });
     const tar = await writeTar(
       temp,
       files.map((f) => ({ path: `models/${f.path}`, file: f.file, size: f.size })),
-    );
-    await rename(temp, store.blobPath(tar.sha256));
-    blobs = [{ path: "models.tar", file: store.blobPath(tar.sha256), size: tar.size, sha256: tar.sha256 }];
-    cleanup = () => rm(temp, { force: true });
+    ).catch(async (error) => {
+      await rm(temp, { force: true });
+      throw error;
+    });
+    blobs = [{ path: "models.tar", file: temp, size: tar.size, sha256: tar.sha256 }];
   } else {
     blobs = await Promise.all(
       files.map(async (f) => ({ ...f, sha256: f.sha256 ?? (await sha256OfFile(f.file)) })),
