@@ -162,6 +162,29 @@ describe("continuous batching: joins, leaves, aborts and the queue (qwen3)", { s
     assert.deepEqual([scheduler.running, scheduler.waiting], [0, 0]);
   });
 
+  test("a stop string ends its sequence inside the batch, as alone, while the others go on", async () => {
+    const plain: SamplingRequest = { temperature: 0, seed: 3, maxTokens: 24, ignoreEos: true };
+    const free = await collect(generator.generate({ prompt: prompts[3] as string }, plain));
+    const stop = [...free.done.text].slice(6, 9).join("");
+    const stopping: SamplingRequest = { ...plain, stop: [stop] };
+    const soloStopped = await collect(generator.generate({ prompt: prompts[3] as string }, stopping));
+    assert.equal(soloStopped.done.reason, "stop");
+    const others = [0, 1, 2].map((i) => prompts[i] as string);
+    const soloOthers: Outcome[] = [];
+    for (const prompt of others) soloOthers.push(await collect(generator.generate({ prompt }, plain)));
+    const scheduler = new GenerationScheduler(generator, {
+      maxConcurrentSequences: 4,
+      maxWaitingSequences: 0,
+    });
+    const [stopped, ...rest] = await Promise.all([
+      collect(scheduler.submit({ input: { prompt: prompts[3] as string }, sampling: stopping })),
+      ...others.map((prompt) => collect(scheduler.submit({ input: { prompt }, sampling: plain }))),
+    ]);
+    assert.deepEqual(comparable(stopped as Outcome), comparable(soloStopped));
+    for (const [i, outcome] of rest.entries())
+      assert.deepEqual(comparable(outcome), comparable(soloOthers[i] as Outcome));
+  });
+
   test("seeded sampling in a batch draws the same tokens as alone", async () => {
     const sampled = (i: number): SamplingRequest => ({
       temperature: 0.9,
