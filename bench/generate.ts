@@ -5,9 +5,7 @@
  * (bench/make_generate_model.py), 128 prompt tokens, 64 new ones (EOS ignored by all three).
  * Run: npx tsx bench/generate.ts [rounds=3]   (needs Python with torch + transformers for the export)
  */
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { formatTable } from "../src/cli/format-table.js";
@@ -15,31 +13,11 @@ import { loadConfig } from "../src/config/load-config.js";
 import { generateToEnd } from "../src/engine/generation/benchmark-generation.js";
 import { loadGenerator } from "../src/engine/generation/load-generator.js";
 import { Model } from "../src/engine/model.js";
-import { repoRoot } from "../test/helpers/cli.js";
-import { python } from "../test/helpers/python.js";
+import { benchGenerateModel, promptsOfLength } from "./generate-model.js";
 
 const rounds = Number(process.argv[2] ?? 3);
 const promptTokens = 128;
 const newTokens = 64;
-
-function benchModel(): string {
-  const script = join(repoRoot, "bench", "make_generate_model.py");
-  const hash = createHash("sha256").update(readFileSync(script)).digest("hex").slice(0, 16);
-  const dir =
-    process.env.GPUX_BENCH_GENERATE_MODEL ?? join(repoRoot, "test-output", `generate-model-${hash}`);
-  if (!existsSync(join(dir, "onnx", "model.onnx"))) {
-    const result = spawnSync(python, [script, dir], {
-      encoding: "utf8",
-      stdio: ["ignore", "inherit", "pipe"],
-    });
-    if (result.status !== 0) throw new Error(result.stderr.slice(-2000));
-  }
-  writeFileSync(
-    join(dir, "gpux.yml"),
-    "name: bench-generate\ntask: text-generation\nmodel:\n  source: onnx/model.onnx\npreprocessing:\n  tokenizer: tokenizer.json\n",
-  );
-  return dir;
-}
 
 interface Trial {
   ttftMs: number;
@@ -141,22 +119,15 @@ async function transformersTrial(model: TransformersModel, ids: number[]): Promi
   };
 }
 
-const dir = benchModel();
+const dir = benchGenerateModel();
 const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
 const modelPath = join(dir, "onnx", "model.onnx");
 
 const gpuxModel = await Model.load(await loadConfig(join(dir, "gpux.yml")));
 const generator = loadGenerator(gpuxModel);
-/** A prompt text (the README's prose) that is exactly 128 tokens, so all three read the same ids. */
-function promptOfLength(): { text: string; ids: number[] } {
-  const english = readFileSync(join(repoRoot, "README.md"), "utf8").replace(/\s+/g, " ");
-  for (let end = promptTokens; end < english.length; end++) {
-    const ids = generator.encode({ prompt: english.slice(0, end) });
-    if (ids.length === promptTokens) return { text: english.slice(0, end), ids };
-  }
-  throw new Error("README.md is too short for the prompt");
-}
-const { text: promptText, ids: promptIds } = promptOfLength();
+const [{ text: promptText, ids: promptIds }] = promptsOfLength(generator, promptTokens) as [
+  { text: string; ids: number[] },
+];
 
 const floorSession = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: "all" });
 let transformers: TransformersModel | undefined;

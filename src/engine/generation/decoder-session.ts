@@ -1,6 +1,7 @@
 import * as ort from "onnxruntime-node";
 import { errorMessage, RuntimeFailure } from "../../util/errors.js";
 import type { RunGuard } from "../model.js";
+import type { BatchCache } from "./batch-cache.js";
 import type { DecoderIo } from "./decoder-io.js";
 import type { LogitsRow } from "./sampler.js";
 
@@ -18,12 +19,21 @@ export interface SequenceCache {
  * present.* to reused buffers would add a copy, not save one; the present tensors are fed back as they come
  * (inputs are read in place). What gpux can reuse it does: the attention mask is a view of one buffer of ones,
  * and only logits and the cache are fetched, for the last position when the graph takes num_logits_to_keep.
+ * Several sequences decode in one pass (forwardBatch) when the graph takes a per-row mask and positions.
  */
 export class DecoderSession {
   private ones = new BigInt64Array(0);
   private readonly emptyPast: ort.Tensor;
   private readonly fetches: string[];
   private readonly keepLast?: ort.Tensor;
+  /** The cache inputs, in the graph's layer order. */
+  readonly cacheNames: string[];
+  /**
+   * Whether rows of different lengths can share a pass: the graph takes attention_mask (padding masked out)
+   * and position_ids (each row's own positions; a graph that derives them from the past length would shift
+   * a padded row's), and its batch dim is not fixed at 1.
+   */
+  readonly canBatch: boolean;
 
   constructor(
     readonly session: ort.InferenceSession,
@@ -37,6 +47,10 @@ export class DecoderSession {
       0,
       io.headDim,
     ]);
+    this.cacheNames = io.layers.flatMap((layer) => [layer.pastKey, layer.pastValue]);
+    const cacheMeta = session.inputMetadata.find((meta) => meta.name === io.layers[0]?.pastKey);
+    const fixedToOne = cacheMeta?.isTensor === true && cacheMeta.shape[0] === 1;
+    this.canBatch = io.attentionMask !== undefined && io.positionIds !== undefined && !fixedToOne;
     this.fetches = [io.logits, ...io.layers.flatMap((layer) => [layer.presentKey, layer.presentValue])];
     if (io.logitsToKeep) {
       const spec = session.inputMetadata.find((meta) => meta.name === io.logitsToKeep);
@@ -78,10 +92,51 @@ export class DecoderSession {
     }
     if (io.useCacheBranch) feeds[io.useCacheBranch] = new ort.Tensor("bool", [cache.length > 0], [1]);
     if (this.keepLast && io.logitsToKeep) feeds[io.logitsToKeep] = this.keepLast;
-    let outputs: ort.InferenceSession.ReturnType;
+    const outputs = await this.run(feeds);
+    for (const layer of io.layers) {
+      cache.past[layer.pastKey] = outputs[layer.presentKey] as ort.Tensor;
+      cache.past[layer.pastValue] = outputs[layer.presentValue] as ort.Tensor;
+    }
+    cache.length = total;
+    return lastLogits(outputs[io.logits] as ort.Tensor, 1)[0] as LogitsRow;
+  }
+
+  /**
+   * One decode step for every row of `batch`: `ids[row]` after that row's tokens; the batch moves on one
+   * column (the present tensors become its past) and each row's logits come back, in row order.
+   */
+  async forwardBatch(batch: BatchCache, ids: readonly number[]): Promise<LogitsRow[]> {
+    const io = this.io;
+    const rows = ids.length;
+    const total = batch.width + 1;
+    const mask = new BigInt64Array(rows * total);
+    for (let row = 0; row < rows; row++) {
+      mask.fill(1n, row * total + (batch.width - (batch.lengths[row] as number)), (row + 1) * total);
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      [io.inputIds]: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [rows, 1]),
+      ...batch.past,
+    };
+    if (io.attentionMask) feeds[io.attentionMask] = new ort.Tensor("int64", mask, [rows, total]);
+    if (io.positionIds) {
+      feeds[io.positionIds] = new ort.Tensor("int64", BigInt64Array.from(batch.lengths, BigInt), [rows, 1]);
+    }
+    if (io.useCacheBranch) feeds[io.useCacheBranch] = new ort.Tensor("bool", [batch.width > 0], [1]);
+    if (this.keepLast && io.logitsToKeep) feeds[io.logitsToKeep] = this.keepLast;
+    const outputs = await this.run(feeds);
+    for (const layer of io.layers) {
+      batch.past[layer.pastKey] = outputs[layer.presentKey] as ort.Tensor;
+      batch.past[layer.pastValue] = outputs[layer.presentValue] as ort.Tensor;
+    }
+    batch.width = total;
+    for (let row = 0; row < rows; row++) batch.lengths[row] = (batch.lengths[row] as number) + 1;
+    return lastLogits(outputs[io.logits] as ort.Tensor, rows);
+  }
+
+  private async run(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
     this.runGuard?.arm();
     try {
-      outputs = await this.session.run(feeds, this.fetches);
+      return await this.session.run(feeds, this.fetches);
     } catch (error) {
       throw new RuntimeFailure(`Generation step failed: ${errorMessage(error).split("\n")[0]}`, {
         hint: "Check that the ONNX file is a decoder with its KV cache (`gpux inspect`); run with --verbose for details.",
@@ -90,14 +145,17 @@ export class DecoderSession {
     } finally {
       this.runGuard?.disarm();
     }
-    for (const layer of io.layers) {
-      cache.past[layer.pastKey] = outputs[layer.presentKey] as ort.Tensor;
-      cache.past[layer.pastValue] = outputs[layer.presentValue] as ort.Tensor;
-    }
-    cache.length = total;
-    const logits = outputs[io.logits] as ort.Tensor;
-    const vocab = logits.dims[logits.dims.length - 1] as number;
-    const positions = logits.size / vocab;
-    return { data: logits.data as Float32Array | Uint16Array, offset: (positions - 1) * vocab, vocab };
   }
+}
+
+/** The last position's logits of each of `rows` rows ([rows, positions, vocab]). */
+function lastLogits(logits: ort.Tensor, rows: number): LogitsRow[] {
+  const vocab = logits.dims[logits.dims.length - 1] as number;
+  const positions = logits.size / vocab / rows;
+  const data = logits.data as Float32Array | Uint16Array;
+  return Array.from({ length: rows }, (_, row) => ({
+    data,
+    offset: (row * positions + positions - 1) * vocab,
+    vocab,
+  }));
 }

@@ -5,10 +5,8 @@ import { StreamDecoder } from "../../pipeline/text/stream-decoder.js";
 import type { TextTokenizer } from "../../pipeline/text/text-tokenizer.js";
 import { UserError } from "../../util/errors.js";
 import type { DecoderSession } from "./decoder-session.js";
-import { Sampler } from "./sampler.js";
 import { resolveSampling, type SamplingRequest } from "./sampling.js";
-import { seededRandom } from "./seeded-random.js";
-import { StopStrings } from "./stop-strings.js";
+import { Sequence } from "./sequence.js";
 
 /** A prompt as it is (base models, --raw) or a chat rendered by the model's template. */
 export type GenerationInput = { prompt: string } | { messages: ChatMessage[]; tools?: unknown[] };
@@ -52,15 +50,20 @@ export interface GeneratorParts {
 }
 
 /**
- * Text generation for one model: prompt or messages in, token events out. Each call owns its sequence (its
- * cache, sampler and stream decoder); the decoder session only runs forward passes, so a scheduler can later
- * drive several sequences' steps (issue 12).
+ * Text generation for one model: prompt or messages in, token events out. Each answer is a Sequence (its
+ * sampler, stop strings and stream decoder); the decoder session only runs forward passes, so the solo loop
+ * here and the batching decode loop drive sequences alike.
  */
 export class TextGenerator {
   private readonly pieces: ((id: number) => TokenPiece) | undefined;
 
   constructor(private readonly parts: GeneratorParts) {
     this.pieces = parts.tokenizer.streamPieces();
+  }
+
+  /** The forward passes, for a loop that drives several sequences (DecodeLoop). */
+  get decoder(): DecoderSession {
+    return this.parts.decoder;
   }
 
   get hasChatTemplate(): boolean {
@@ -95,74 +98,39 @@ export class TextGenerator {
     return this.parts.tokenizer.encode(input.prompt).ids;
   }
 
-  /** Generate an answer; stops at EOS, a stop string, max_tokens, or when `signal` aborts. */
+  /**
+   * A new sequence for `input`: its prompt ids and its sampling checked against the context (a bad request
+   * throws here, before it runs), ready for a loop to feed it logits.
+   */
+  startSequence(input: GenerationInput, request: SamplingRequest = {}): Sequence {
+    const started = performance.now();
+    const promptIds = this.encode(input);
+    const sampling = resolveSampling(request, this.parts.settings, promptIds.length);
+    const tokenizer = this.parts.tokenizer;
+    const stream = new StreamDecoder(
+      (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+      this.pieces,
+    );
+    return new Sequence(promptIds, sampling, stream, this.parts.eosIds, started);
+  }
+
+  /**
+   * Generate one answer alone (the CLI's run --prompt and chat); stops at EOS, a stop string, max_tokens, or
+   * when `signal` aborts. A served model's concurrent requests share decode steps instead (DecodeLoop).
+   */
   async *generate(
     input: GenerationInput,
     request: SamplingRequest = {},
     signal?: AbortSignal,
   ): AsyncGenerator<GenerationEvent> {
-    const started = performance.now();
-    const { decoder, tokenizer, eosIds } = this.parts;
-    const promptIds = this.encode(input);
-    const sampling = resolveSampling(request, this.parts.settings, promptIds.length);
-    const sampler = new Sampler(sampling, seededRandom(sampling.seed));
-    const seen = new Set<number>(sampling.repetitionPenalty === 1 ? [] : promptIds);
-    const stream = new StreamDecoder(
-      (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
-      this.pieces,
-    );
-    const stops = new StopStrings(sampling.stop);
+    const sequence = this.startSequence(input, request);
+    const decoder = this.parts.decoder;
     const cache = decoder.emptyCache();
-    const tokenIds: number[] = [];
-    let text = "";
-    let reason: FinishReason = "length";
-    let stopped = false;
-    let firstAt = 0;
-    let lastAt = 0;
-    let logits = await decoder.forward(cache, promptIds);
-    while (tokenIds.length < sampling.maxTokens) {
-      if (signal?.aborted) {
-        reason = "abort";
-        break;
-      }
-      const id = sampler.pick(logits, seen.size > 0 ? [...seen] : []);
-      lastAt = performance.now();
-      if (tokenIds.length === 0) firstAt = lastAt;
-      if (eosIds.has(id) && !sampling.ignoreEos) {
-        reason = "stop";
-        break;
-      }
-      tokenIds.push(id);
-      if (sampling.repetitionPenalty !== 1) seen.add(id);
-      const shown = stops.push(stream.push(id));
-      text += shown.text;
-      yield { type: "token", id, text: shown.text };
-      if (shown.stopped) {
-        reason = "stop";
-        stopped = true;
-        break;
-      }
-      if (tokenIds.length < sampling.maxTokens) logits = await decoder.forward(cache, [id]);
+    let logits = await decoder.forward(cache, sequence.promptIds);
+    for (;;) {
+      yield* signal?.aborted ? sequence.abort() : sequence.accept(logits);
+      if (sequence.finished) return;
+      logits = await decoder.forward(cache, [sequence.lastToken]);
     }
-    if (!stopped) {
-      const rest = stops.push(stream.finish());
-      const tail = rest.text + (rest.stopped ? "" : stops.flush());
-      if (tail !== "") {
-        text += tail;
-        yield { type: "text", text: tail };
-      }
-    }
-    const decodeMs = tokenIds.length > 1 ? lastAt - firstAt : 0;
-    yield {
-      type: "done",
-      reason,
-      text,
-      promptTokens: promptIds.length,
-      tokenIds,
-      seed: sampling.seed,
-      timeToFirstTokenMs: (firstAt || performance.now()) - started,
-      decodeMs,
-      decodeTokensPerSecond: decodeMs > 0 ? ((tokenIds.length - 1) * 1000) / decodeMs : 0,
-    };
   }
 }
