@@ -53,7 +53,7 @@ function answerFor(
  * closes at once leaves them with EPIPE instead of the 413 that says which flag raises the limit. The read
  * timeout still bounds how long this takes.
  */
-function drainRefusedBody(raw: IncomingMessage, cap: number): Promise<void> {
+export function drainRefusedBody(raw: IncomingMessage, cap: number): Promise<void> {
   return new Promise((resolve) => {
     if (raw.complete || raw.destroyed) {
       resolve();

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { GpuxError, UserError } from "../util/errors.js";
 import { log } from "../util/log.js";
+import { drainRefusedBody } from "./error-handler.js";
+import { bodyTooLargeAnswer, refusedBodyDrainBytes, type ServerLimits } from "./server-limits.js";
 
 /**
  * A request the OpenAI-compatible routes refuse, naming the field (`param`) and a stable `code` that clients
@@ -101,11 +103,18 @@ function isGpuxErrorBody(value: unknown): value is { error: string; hint?: strin
  * handler, unknown paths through the not-found handler, and answers written by hooks shared with the other
  * protocols (the API key check, which runs before any route) by rewriting their gpux-shaped body on its way out.
  */
-export function registerOpenAiErrors(scope: FastifyInstance): void {
-  scope.setErrorHandler((error: FastifyError, _request, reply) => {
-    const { status, body } = openAiAnswerFor(error);
+export function registerOpenAiErrors(scope: FastifyInstance, limits: ServerLimits): void {
+  scope.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const tooLarge = (error as FastifyError).statusCode === 413;
+    // the same answer as the other protocols give: the limit, and the flag that raises it
+    const { status, body } = tooLarge
+      ? (({ error: message, hint }) => ({ status: 413, body: openAiError(413, `${message} ${hint}`) }))(
+          bodyTooLargeAnswer(limits, false),
+        )
+      : openAiAnswerFor(error);
     if (status === 503) reply.header("retry-after", "1");
-    reply.code(status).send(body);
+    if (tooLarge) await drainRefusedBody(request.raw, refusedBodyDrainBytes);
+    return reply.code(status).send(body);
   });
   scope.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0];

@@ -216,6 +216,7 @@ describe("OpenAI-compatible API: the openai npm client against gpux serve on 127
       client.embeddings.create({ model: embedder, input: "a ".repeat(bodyLimit) }),
     );
     assert.deepEqual([tooLarge.status, tooLarge.code], [413, "request_too_large"]);
+    assert.match(tooLarge.message, /larger than the 65536-byte limit .* --body-limit BYTES/);
     const badKey = new OpenAI({ baseURL: `${serve.url}v1`, apiKey: "sk-wrong", maxRetries: 0 });
     const denied = await failure(() => badKey.models.list());
     assert.ok(denied instanceof OpenAI.AuthenticationError);

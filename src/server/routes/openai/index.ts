@@ -21,7 +21,7 @@ export function registerOpenAiRoutes(
 ): void {
   app.register(
     async (scope) => {
-      registerOpenAiErrors(scope);
+      registerOpenAiErrors(scope, ctx.limits);
       registerModelRoutes(scope, ctx);
       registerEmbeddingRoutes(scope, ctx);
       registerRerankRoutes(scope, ctx);
