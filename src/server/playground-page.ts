@@ -1,11 +1,17 @@
 /**
  * The playground: one self-contained HTML page (no external assets, nothing read from disk) that builds a
  * form from each model's /info, sends it to /predict, and shows labels as bars, embeddings as a summary,
- * anything else as JSON, with the measured latency.
+ * anything else as JSON, with the measured latency. Text-generation models get the chat view instead
+ * (playground-chat.ts); embedding and rerank models get a view over /v1 beside the form (playground-openai.ts).
  */
 
 import { taskTable } from "../tasks.js";
+import { playgroundChatScript, playgroundChatStyle } from "./playground-chat.js";
 import { playgroundOpenAiScript, playgroundOpenAiStyle } from "./playground-openai.js";
+
+/** The page's Content-Security-Policy: its own inline script and style, requests to this server only. */
+export const playgroundContentSecurityPolicy =
+  "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:";
 
 const style = `
 body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -24,6 +30,7 @@ const script = `
 const models = JSON.parse(document.getElementById("models").textContent);
 const textTasks = ${JSON.stringify(taskTable.filter((task) => task.text).map((task) => task.name))};
 const pairTasks = ${JSON.stringify(taskTable.filter((task) => task.textPair).map((task) => task.name))};
+const pipelineOf = ${JSON.stringify(Object.fromEntries(taskTable.map((task) => [task.name, task.pipeline])))};
 const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };
 const keyInput = el("input", { type: "text", id: "api-key", placeholder: "API key" });
 
@@ -88,6 +95,9 @@ async function showModel(name, root) {
   }
   if (info.error) { root.append(el("p", { className: "error", textContent: info.error })); return; }
   root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description || "") + " task: " + info.task + " · provider: " + info.provider + " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ") }));
+  const pipeline = pipelineOf[info.task] || "raw";
+  // A generator's graph takes token ids and a cache: a chat is the only useful form for it.
+  if (pipeline === "text-generation") { root.append(window.gpuxChatView(info, headers)); return; }
   const form = el("form");
   let build;
   if (textTasks.includes(info.task)) {
@@ -126,7 +136,7 @@ async function showModel(name, root) {
     }
   });
   root.append(form, latency, output);
-  const extra = window.gpuxExtraViews && window.gpuxExtraViews(info, headers);
+  const extra = window.gpuxExtraViews(info, headers, pipeline);
   if (extra) root.append(extra);
 }
 
@@ -138,9 +148,10 @@ export function playgroundPage(modelNames: readonly string[]): string {
   const names = JSON.stringify(modelNames).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>gpux playground</title><style>${style}${playgroundOpenAiStyle}</style></head>
+<title>gpux playground</title><style>${style}${playgroundOpenAiStyle}${playgroundChatStyle}</style></head>
 <body><header><h1>gpux playground</h1></header><main></main>
 <script type="application/json" id="models">${names}</script>
 <script>${playgroundOpenAiScript}</script>
+<script>${playgroundChatScript}</script>
 <script>${script}</script></body></html>`;
 }
