@@ -27,7 +27,7 @@ button{background:#2f6fed;color:#fff;border:0;border-radius:6px;padding:8px 18px
 `;
 
 const script = `
-const models = JSON.parse(document.getElementById("models").textContent);
+const { models, tasks } = JSON.parse(document.getElementById("models").textContent);
 const textTasks = ${JSON.stringify(taskTable.filter((task) => task.text).map((task) => task.name))};
 const pairTasks = ${JSON.stringify(taskTable.filter((task) => task.textPair).map((task) => task.name))};
 const pipelineOf = ${JSON.stringify(Object.fromEntries(taskTable.map((task) => [task.name, task.pipeline])))};
@@ -94,8 +94,10 @@ async function showModel(name, root) {
     return;
   }
   if (info.error) { root.append(el("p", { className: "error", textContent: info.error })); return; }
-  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description || "") + " task: " + info.task + " · provider: " + info.provider + " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ") }));
-  const pipeline = pipelineOf[info.task] || "raw";
+  // /info names the pipeline that answers /predict, which for a generator is "raw"; gpux.yml's task says it generates.
+  const task = tasks[name] || info.task;
+  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description || "") + " task: " + task + " · provider: " + info.provider + " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ") }));
+  const pipeline = pipelineOf[task] || "raw";
   // A generator's graph takes token ids and a cache: a chat is the only useful form for it.
   if (pipeline === "text-generation") { root.append(window.gpuxChatView(info, headers)); return; }
   const form = el("form");
@@ -143,14 +145,20 @@ async function showModel(name, root) {
 for (const name of models) { const section = el("section", { id: "model-" + name }); document.querySelector("main").append(section); showModel(name, section); }
 `;
 
-/** The page for the given model names; names are embedded as escaped JSON, never as HTML. */
-export function playgroundPage(modelNames: readonly string[]): string {
-  const names = JSON.stringify(modelNames).replace(/</g, "\\u003c");
+/**
+ * The page for the given model names and, where gpux.yml sets one, each model's task; both are embedded as
+ * escaped JSON, never as HTML.
+ */
+export function playgroundPage(
+  modelNames: readonly string[],
+  tasks: Readonly<Record<string, string>> = {},
+): string {
+  const models = JSON.stringify({ models: modelNames, tasks }).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>gpux playground</title><style>${style}${playgroundOpenAiStyle}${playgroundChatStyle}</style></head>
 <body><header><h1>gpux playground</h1></header><main></main>
-<script type="application/json" id="models">${names}</script>
+<script type="application/json" id="models">${models}</script>
 <script>${playgroundOpenAiScript}</script>
 <script>${playgroundChatScript}</script>
 <script>${script}</script></body></html>`;

@@ -4,7 +4,10 @@ import type { ServerContext } from "../server-context.js";
 
 /** GET /: the playground page for every served model (built in memory; no file is read). */
 export function registerPlaygroundRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const page = playgroundPage([...ctx.models.keys()]);
+  const tasks = Object.fromEntries(
+    ctx.list.flatMap((model) => (model.loaded.config.task ? [[model.name, model.loaded.config.task]] : [])),
+  );
+  const page = playgroundPage([...ctx.models.keys()], tasks);
   app.get(
     "/",
     { schema: { summary: "Playground web page for the served models", tags: ["docs"] } },
