@@ -33,6 +33,14 @@ const pairTasks = ${JSON.stringify(taskTable.filter((task) => task.textPair).map
 const pipelineOf = ${JSON.stringify(Object.fromEntries(taskTable.map((task) => [task.name, task.pipeline])))};
 const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };
 const keyInput = el("input", { type: "text", id: "api-key", placeholder: "API key" });
+// One key for the whole server: a single bar above the models, which loads again every section refused.
+const refused = new Map();
+const keyForm = el("form", {}, el("label", { textContent: "This server needs an API key" }), keyInput, el("button", { type: "submit", textContent: "Load" }));
+const keyBar = el("section", { id: "auth", hidden: true }, keyForm);
+keyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  for (const [name, root] of refused) { refused.delete(name); root.replaceChildren(); showSection(name, root); }
+});
 
 function example(inputs) {
   const body = {};
@@ -88,9 +96,9 @@ async function showModel(name, root) {
   const response = await fetch("/info/" + encodeURIComponent(name), { headers: headers() });
   const info = await response.json();
   if (response.status === 401) {
-    const load = el("button", { type: "button", textContent: "Load" });
-    load.onclick = () => { root.replaceChildren(); showModel(name, root); };
-    root.append(el("label", { textContent: "This server needs an API key" }), keyInput, load);
+    keyBar.hidden = false;
+    refused.set(name, root);
+    root.append(el("h2", { textContent: name }), el("p", { className: "error", textContent: info.error + " Enter the server's API key above." }));
     return;
   }
   if (info.error) { root.append(el("p", { className: "error", textContent: info.error })); return; }
@@ -142,7 +150,12 @@ async function showModel(name, root) {
   if (extra) root.append(extra);
 }
 
-for (const name of models) { const section = el("section", { id: "model-" + name }); document.querySelector("main").append(section); showModel(name, section); }
+document.querySelector("main").append(keyBar);
+function showSection(name, root) {
+  showModel(name, root).catch((error) => root.append(el("p", { className: "error", textContent: "Could not load " + name + ": " + String(error.message || error) })));
+}
+
+for (const name of models) { const section = el("section", { id: "model-" + name }); document.querySelector("main").append(section); showSection(name, section); }
 `;
 
 /**
