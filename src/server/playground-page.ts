@@ -104,9 +104,11 @@ async function showModel(name, root) {
   if (info.error) { root.append(el("p", { className: "error", textContent: info.error })); return; }
   // /info names the pipeline that answers /predict, which for a generator is "raw"; gpux.yml's task says it generates.
   const task = tasks[name] || info.task;
-  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description || "") + " task: " + task + " · provider: " + info.provider + " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ") }));
   const pipeline = pipelineOf[task] || "raw";
-  // A generator's graph takes token ids and a cache: a chat is the only useful form for it.
+  // A generator's inputs are token ids and its cache, nothing a person sends: no list, and the chat view
+  // in place of the /predict form.
+  const inputs = pipeline === "text-generation" ? "" : " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ");
+  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description || "") + " task: " + task + " · provider: " + info.provider + inputs }));
   if (pipeline === "text-generation") { root.append(window.gpuxChatView(info, headers)); return; }
   const form = el("form");
   let build;
