@@ -108,7 +108,7 @@ async function showModel(name, root) {
   // A generator's inputs are token ids and its cache, nothing a person sends: no list, and the chat view
   // in place of the /predict form.
   const inputs = pipeline === "text-generation" ? "" : " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ");
-  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description || "") + " task: " + task + " · provider: " + info.provider + inputs }));
+  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description ? info.description + " " : "") + "task: " + task + " · provider: " + info.provider + inputs }));
   if (pipeline === "text-generation") { root.append(window.gpuxChatView(info, headers)); return; }
   const form = el("form");
   let build;

@@ -18,7 +18,16 @@ import { repoRoot } from "../helpers/cli.js";
 
 const model = "tiny/chat";
 // what /info says of a generator today: the pipeline answering /predict is raw; gpux.yml says text-generation
-const info = { name: model, task: "raw", provider: "cpu", inputs: [], outputs: [] };
+const info = {
+  name: model,
+  task: "raw",
+  provider: "cpu",
+  inputs: [
+    { name: "input_ids", dtype: "int64", shape: ["batch_size", "sequence_length"] },
+    { name: "past_key_values.0.key", dtype: "float32", shape: ["batch_size", 2, "past_sequence_length", 16] },
+  ],
+  outputs: [],
+};
 const refusal = { error: { message: "'temperature' must be at most 2.", type: "invalid_request_error" } };
 const midStreamError = { error: { message: "The model failed mid-answer.", type: "server_error" } };
 
@@ -139,8 +148,10 @@ describe("the playground's chat view (headless Chromium, OpenAI's stream format)
     await chat().waitFor();
   });
 
-  test("a generation model gets the chat view instead of the /predict form", async () => {
+  test("a generation model gets the chat view instead of the /predict form, without its cache inputs", async () => {
     assert.equal(await page.locator(`[id="model-${model}"] form:not(.chat)`).count(), 0);
+    const meta = (await page.locator(`[id="model-${model}"] > p.meta`).textContent()) ?? "";
+    assert.equal(meta, "task: text-generation · provider: cpu");
   });
 
   test("the answer streams in, with tokens/s, time to first token and finish reason; the settings are sent", async () => {
