@@ -1,8 +1,8 @@
 /**
  * The playground's chat view for text-generation models: a conversation streamed from
  * POST /v1/chat/completions (server-sent events read with fetch and a reader), the sampling settings, live
- * tokens/s and a stop button that aborts the request. Browser code, embedded in the page as text; it defines
- * `window.gpuxChatView(info, headers)`, which returns the view's element.
+ * tokens/s and a stop button that aborts the request. Browser code, embedded in the page as text after the
+ * page's `el` helper; it defines `window.gpuxChatView(info, headers)`, which returns the view's element.
  */
 
 export const playgroundChatStyle = `
@@ -15,7 +15,6 @@ export const playgroundChatStyle = `
 
 export const playgroundChatScript = `
 (() => {
-  const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };
 
   // OpenAI's stream: "data: <json>" events separated by blank lines, the last one "data: [DONE]".
   async function* streamEvents(response) {

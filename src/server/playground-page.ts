@@ -13,6 +13,9 @@ import { playgroundOpenAiScript, playgroundOpenAiStyle } from "./playground-open
 export const playgroundContentSecurityPolicy =
   "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:";
 
+/** Runs first: the one element builder every view's script uses, `el(tag, props, ...children)`. */
+const domHelper = `const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };`;
+
 const style = `
 body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:12px 20px}header h1{font-size:18px;margin:0}
@@ -31,7 +34,6 @@ const { models, tasks } = JSON.parse(document.getElementById("models").textConte
 const textTasks = ${JSON.stringify(taskTable.filter((task) => task.text).map((task) => task.name))};
 const pairTasks = ${JSON.stringify(taskTable.filter((task) => task.textPair).map((task) => task.name))};
 const pipelineOf = ${JSON.stringify(Object.fromEntries(taskTable.map((task) => [task.name, task.pipeline])))};
-const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };
 const keyInput = el("input", { type: "text", id: "api-key", placeholder: "API key" });
 // One key for the whole server: a single bar above the models, which loads again every section refused.
 const refused = new Map();
@@ -174,6 +176,7 @@ export function playgroundPage(
 <title>gpux playground</title><style>${style}${playgroundOpenAiStyle}${playgroundChatStyle}</style></head>
 <body><header><h1>gpux playground</h1></header><main></main>
 <script type="application/json" id="models">${models}</script>
+<script>${domHelper}</script>
 <script>${playgroundOpenAiScript}</script>
 <script>${playgroundChatScript}</script>
 <script>${script}</script></body></html>`;
