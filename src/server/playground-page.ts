@@ -30,7 +30,7 @@ button{background:#2f6fed;color:#fff;border:0;border-radius:6px;padding:8px 18px
 `;
 
 const script = `
-const { models, tasks } = JSON.parse(document.getElementById("models").textContent);
+const models = JSON.parse(document.getElementById("models").textContent);
 const textTasks = ${JSON.stringify(taskTable.filter((task) => task.text).map((task) => task.name))};
 const pairTasks = ${JSON.stringify(taskTable.filter((task) => task.textPair).map((task) => task.name))};
 const pipelineOf = ${JSON.stringify(Object.fromEntries(taskTable.map((task) => [task.name, task.pipeline])))};
@@ -104,13 +104,11 @@ async function showModel(name, root) {
     return;
   }
   if (info.error) { root.append(el("p", { className: "error", textContent: info.error })); return; }
-  // /info names the pipeline that answers /predict, which for a generator is "raw"; gpux.yml's task says it generates.
-  const task = tasks[name] || info.task;
-  const pipeline = pipelineOf[task] || "raw";
+  const pipeline = pipelineOf[info.task] || "raw";
   // A generator's inputs are token ids and its cache, nothing a person sends: no list, and the chat view
   // in place of the /predict form.
   const inputs = pipeline === "text-generation" ? "" : " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ");
-  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description ? info.description + " " : "") + "task: " + task + " · provider: " + info.provider + inputs }));
+  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description ? info.description + " " : "") + "task: " + info.task + " · provider: " + info.provider + inputs }));
   if (pipeline === "text-generation") { root.append(window.gpuxChatView(info, headers)); return; }
   const form = el("form");
   let build;
@@ -162,15 +160,9 @@ function showSection(name, root) {
 for (const name of models) { const section = el("section", { id: "model-" + name }); document.querySelector("main").append(section); showSection(name, section); }
 `;
 
-/**
- * The page for the given model names and, where gpux.yml sets one, each model's task; both are embedded as
- * escaped JSON, never as HTML.
- */
-export function playgroundPage(
-  modelNames: readonly string[],
-  tasks: Readonly<Record<string, string>> = {},
-): string {
-  const models = JSON.stringify({ models: modelNames, tasks }).replace(/</g, "\\u003c");
+/** The page for the given model names; names are embedded as escaped JSON, never as HTML. */
+export function playgroundPage(modelNames: readonly string[]): string {
+  const models = JSON.stringify(modelNames).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>gpux playground</title><style>${style}${playgroundOpenAiStyle}${playgroundChatStyle}</style></head>

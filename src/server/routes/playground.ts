@@ -4,10 +4,7 @@ import type { ServerContext } from "../server-context.js";
 
 /** GET /: the playground page for every served model (built in memory; no file is read). */
 export function registerPlaygroundRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const tasks = Object.fromEntries(
-    ctx.list.flatMap((model) => (model.loaded.config.task ? [[model.name, model.loaded.config.task]] : [])),
-  );
-  const page = playgroundPage([...ctx.models.keys()], tasks);
+  const page = playgroundPage([...ctx.models.keys()]);
   app.get(
     "/",
     { schema: { summary: "Playground web page for the served models", tags: ["docs"] } },
