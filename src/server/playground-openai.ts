@@ -1,9 +1,9 @@
 /**
  * Playground views over the OpenAI-compatible routes: a similarity view for embedding models (the cosine
  * matrix of two or more texts, from POST /v1/embeddings) and a ranking view for cross-encoders (a query and
- * documents, from POST /v1/rerank). Browser code, embedded in the page as text; it defines
- * `window.gpuxExtraViews(info, headers)`, which the page calls for each model and which returns the view's
- * element or null.
+ * documents, from POST /v1/rerank). Browser code, embedded in the page as text after the page's `el`
+ * helper; it defines `window.gpuxExtraViews(info, headers, pipeline)`, which the page calls for each model
+ * (with its task's pipeline, from the task table) and which returns the view's element or null.
  */
 
 export const playgroundOpenAiStyle = `
@@ -14,7 +14,6 @@ export const playgroundOpenAiStyle = `
 
 export const playgroundOpenAiScript = `
 (() => {
-  const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };
   const lines = (text) => text.split("\\n").map((s) => s.trim()).filter((s) => s.length > 0);
   async function post(path, body, headers) {
     const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json", ...headers() }, body: JSON.stringify(body) });
@@ -66,10 +65,9 @@ export const playgroundOpenAiScript = `
     });
   }
 
-  const embeddingTasks = ["feature-extraction", "sentence-similarity"];
   // A cross-encoder is a text classifier with one score per (query, document) pair.
   const isCrossEncoder = (info) => info.task === "text-classification" && info.outputs.length > 0 && (info.outputs[0].shape || []).at(-1) === 1;
-  window.gpuxExtraViews = (info, headers) =>
-    embeddingTasks.includes(info.task) ? similarityView(info, headers) : isCrossEncoder(info) ? rerankView(info, headers) : null;
+  window.gpuxExtraViews = (info, headers, pipeline) =>
+    pipeline === "embedding" ? similarityView(info, headers) : isCrossEncoder(info) ? rerankView(info, headers) : null;
 })();
 `;

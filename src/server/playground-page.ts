@@ -1,11 +1,20 @@
 /**
  * The playground: one self-contained HTML page (no external assets, nothing read from disk) that builds a
  * form from each model's /info, sends it to /predict, and shows labels as bars, embeddings as a summary,
- * anything else as JSON, with the measured latency.
+ * anything else as JSON, with the measured latency. Text-generation models get the chat view instead
+ * (playground-chat.ts); embedding and rerank models get a view over /v1 beside the form (playground-openai.ts).
  */
 
 import { taskTable } from "../tasks.js";
+import { playgroundChatScript, playgroundChatStyle } from "./playground-chat.js";
 import { playgroundOpenAiScript, playgroundOpenAiStyle } from "./playground-openai.js";
+
+/** The page's Content-Security-Policy: its own inline script and style, requests to this server only. */
+export const playgroundContentSecurityPolicy =
+  "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:";
+
+/** Runs first: the one element builder every view's script uses, `el(tag, props, ...children)`. */
+const domHelper = `const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };`;
 
 const style = `
 body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -24,8 +33,16 @@ const script = `
 const models = JSON.parse(document.getElementById("models").textContent);
 const textTasks = ${JSON.stringify(taskTable.filter((task) => task.text).map((task) => task.name))};
 const pairTasks = ${JSON.stringify(taskTable.filter((task) => task.textPair).map((task) => task.name))};
-const el = (tag, props = {}, ...children) => { const n = Object.assign(document.createElement(tag), props); n.append(...children); return n; };
+const pipelineOf = ${JSON.stringify(Object.fromEntries(taskTable.map((task) => [task.name, task.pipeline])))};
 const keyInput = el("input", { type: "text", id: "api-key", placeholder: "API key" });
+// One key for the whole server: a single bar above the models, which loads again every section refused.
+const refused = new Map();
+const keyForm = el("form", {}, el("label", { textContent: "This server needs an API key" }), keyInput, el("button", { type: "submit", textContent: "Load" }));
+const keyBar = el("section", { id: "auth", hidden: true }, keyForm);
+keyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  for (const [name, root] of refused) { refused.delete(name); root.replaceChildren(); showSection(name, root); }
+});
 
 function example(inputs) {
   const body = {};
@@ -81,13 +98,18 @@ async function showModel(name, root) {
   const response = await fetch("/info/" + encodeURIComponent(name), { headers: headers() });
   const info = await response.json();
   if (response.status === 401) {
-    const load = el("button", { type: "button", textContent: "Load" });
-    load.onclick = () => { root.replaceChildren(); showModel(name, root); };
-    root.append(el("label", { textContent: "This server needs an API key" }), keyInput, load);
+    keyBar.hidden = false;
+    refused.set(name, root);
+    root.append(el("h2", { textContent: name }), el("p", { className: "error", textContent: info.error + " Enter the server's API key above." }));
     return;
   }
   if (info.error) { root.append(el("p", { className: "error", textContent: info.error })); return; }
-  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description || "") + " task: " + info.task + " · provider: " + info.provider + " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ") }));
+  const pipeline = pipelineOf[info.task] || "raw";
+  // A generator's inputs are token ids and its cache, nothing a person sends: no list, and the chat view
+  // in place of the /predict form.
+  const inputs = pipeline === "text-generation" ? "" : " · inputs: " + info.inputs.map((i) => i.name + " " + i.dtype + " [" + (i.shape || []).join(",") + "]").join("; ");
+  root.append(el("h2", { textContent: info.name }), el("p", { className: "meta", textContent: (info.description ? info.description + " " : "") + "task: " + info.task + " · provider: " + info.provider + inputs }));
+  if (pipeline === "text-generation") { root.append(window.gpuxChatView(info, headers)); return; }
   const form = el("form");
   let build;
   if (textTasks.includes(info.task)) {
@@ -126,21 +148,28 @@ async function showModel(name, root) {
     }
   });
   root.append(form, latency, output);
-  const extra = window.gpuxExtraViews && window.gpuxExtraViews(info, headers);
+  const extra = window.gpuxExtraViews(info, headers, pipeline);
   if (extra) root.append(extra);
 }
 
-for (const name of models) { const section = el("section", { id: "model-" + name }); document.querySelector("main").append(section); showModel(name, section); }
+document.querySelector("main").append(keyBar);
+function showSection(name, root) {
+  showModel(name, root).catch((error) => root.append(el("p", { className: "error", textContent: "Could not load " + name + ": " + String(error.message || error) })));
+}
+
+for (const name of models) { const section = el("section", { id: "model-" + name }); document.querySelector("main").append(section); showSection(name, section); }
 `;
 
 /** The page for the given model names; names are embedded as escaped JSON, never as HTML. */
 export function playgroundPage(modelNames: readonly string[]): string {
-  const names = JSON.stringify(modelNames).replace(/</g, "\\u003c");
+  const models = JSON.stringify(modelNames).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>gpux playground</title><style>${style}${playgroundOpenAiStyle}</style></head>
+<title>gpux playground</title><style>${style}${playgroundOpenAiStyle}${playgroundChatStyle}</style></head>
 <body><header><h1>gpux playground</h1></header><main></main>
-<script type="application/json" id="models">${names}</script>
+<script type="application/json" id="models">${models}</script>
+<script>${domHelper}</script>
 <script>${playgroundOpenAiScript}</script>
+<script>${playgroundChatScript}</script>
 <script>${script}</script></body></html>`;
 }

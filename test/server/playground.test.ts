@@ -2,30 +2,15 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { chromium } from "playwright-core";
+import { launchChromium, missingChromium } from "../helpers/chromium.js";
 import { repoRoot } from "../helpers/cli.js";
 import { startServer } from "../helpers/serving.js";
 
-const executablePath = process.env.GPUX_CHROMIUM ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-test("the playground loads in headless Chromium, runs the model and shows labels and latency", async (t) => {
-  if (!existsSync(executablePath)) {
-    // CI installs Debian's chromium (.ci/run); a bare machine skips.
-    if (process.env.CI) throw new Error(`no Chromium at ${executablePath}`);
-    t.skip(`no Chromium at ${executablePath} (apt-get install chromium)`);
-    return;
-  }
+test("the playground loads in headless Chromium, runs the model and shows labels and latency", {
+  skip: missingChromium(),
+}, async () => {
   const server = await startServer([join(repoRoot, "examples", "text-direction")]);
-  const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
     const pageErrors: string[] = [];

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { playgroundPage } from "../playground-page.js";
+import { playgroundContentSecurityPolicy, playgroundPage } from "../playground-page.js";
 import type { ServerContext } from "../server-context.js";
 
 /** GET /: the playground page for every served model (built in memory; no file is read). */
@@ -11,10 +11,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, ctx: ServerContex
     async (_request, reply) =>
       reply
         .header("content-type", "text/html; charset=utf-8")
-        .header(
-          "content-security-policy",
-          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
-        )
+        .header("content-security-policy", playgroundContentSecurityPolicy)
         .send(page),
   );
 }
