@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import type { PullPolicy } from "../../app/pull-if-missing.js";
 import { resolveModelRef } from "../../app/resolve.js";
 import { resolveServeRefs } from "../../app/resolve-repository.js";
 import type { LoadedConfig } from "../../config/load-config.js";
@@ -10,9 +11,11 @@ import { log } from "../../util/log.js";
 import { takeOverSignals } from "../../util/process-exit.js";
 import { defaults, envSettings } from "../../util/settings.js";
 import { numberOption } from "../number-option.js";
+import { addPullFlag, pullFirst } from "../pull-flag.js";
 import { runAction } from "../run-action.js";
 
 interface ServeFlags extends ServingFlags {
+  pull: PullPolicy;
   host?: string;
   port?: number;
   apiKey?: string;
@@ -46,6 +49,7 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     maxAnswerElements,
     modelName,
     config,
+    pull,
     ...modelFlags
   } = flags;
   const cors = corsFlag !== undefined ? corsFlag.split(",").map((o) => o.trim()) : fromYaml("cors");
@@ -80,6 +84,7 @@ function readApiKeyFile(path: string | undefined): string | undefined {
 }
 
 async function serve(refs: string[], flags: ServeFlags): Promise<void> {
+  if (!flags.config) await pullFirst(refs, flags.pull);
   let loaded = flags.config
     ? [await resolveModelRef(undefined, { configPath: flags.config })]
     : await resolveServeRefs(refs.length > 0 ? refs : ["."]);
@@ -129,7 +134,7 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
 
 export function registerServeCommand(program: Command): void {
   const d = defaults.serve;
-  program
+  const command = program
     .command("serve")
     .description(
       "Serve models over HTTP: gpux API, Open Inference Protocol v2, OpenAI /v1 (chat, completions, embeddings, rerank), metrics, playground",
@@ -260,6 +265,6 @@ export function registerServeCommand(program: Command): void {
       "--model-name <name>",
       "serve the one model under this name (KServe passes the InferenceService name)",
     )
-    .option("-c, --config <path>", "gpux.yml to serve")
-    .action(runAction(serve));
+    .option("-c, --config <path>", "gpux.yml to serve");
+  addPullFlag(command).action(runAction(serve));
 }
