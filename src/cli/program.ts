@@ -26,6 +26,8 @@ const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["rm", "remove"], load: async () => (await import("./commands/rm.js")).registerRmCommand },
   { names: ["serve"], load: async () => (await import("./commands/serve.js")).registerServeCommand },
   { names: ["convert"], load: async () => (await import("./commands/convert.js")).registerConvertCommand },
+  { names: ["df"], load: async () => (await import("./commands/df.js")).registerDfCommand },
+  { names: ["prune"], load: async () => (await import("./commands/prune.js")).registerPruneCommand },
   { names: ["doctor"], load: async () => (await import("./commands/doctor.js")).registerDoctorCommand },
 ];
 
