@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { link, mkdir, open, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { link, mkdir, open, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { RuntimeFailure } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { onExit } from "../util/process-exit.js";
@@ -165,4 +165,16 @@ export async function acquireLock(
     told = true;
     await sleep(200);
   }
+}
+
+/** The pids of live holders of the locks in `dir` (`gpux prune` waits for no pull: it refuses while one runs). */
+export async function liveLockHolders(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const pids: number[] = [];
+  for (const name of names.filter((n) => n.endsWith(".lock"))) {
+    const path = join(dir, name);
+    const holder = parseHolder(await readFile(path, "utf8").catch(() => ""));
+    if (holder && (await holderAlive(path, holder))) pids.push(holder.pid);
+  }
+  return pids;
 }
