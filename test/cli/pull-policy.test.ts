@@ -116,3 +116,21 @@ test("--input - , --input @- and --file - read the request from stdin", async ()
   assert.equal(broken.code, 1);
   assert.match(broken.stderr, /^error: The request on stdin is not valid JSON/m);
 });
+
+test("serve -d of a reference not in the store pulls it first (here, with the progress), then serves it", async () => {
+  const home = tempDir();
+  const started = await runCli(["serve", "-d", "org/Name", "--port", "0"], { env: env(home), cwd: home });
+  assert.equal(started.code, 0, started.stderr);
+  try {
+    assert.match(started.stderr, /^pulled org\/Name@main \([0-9a-f]{12}\)$/m);
+    const [, url] = started.stdout.trim().split(" ") as [string, string];
+    const response = await fetch(`${url}predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: input,
+    });
+    assert.deepEqual(await response.json(), answer);
+  } finally {
+    assert.equal((await runCli(["stop", "all"], { env: env(home) })).code, 0);
+  }
+});
