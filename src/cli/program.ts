@@ -31,6 +31,10 @@ const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["convert"], load: async () => (await import("./commands/convert.js")).registerConvertCommand },
   { names: ["df"], load: async () => (await import("./commands/df.js")).registerDfCommand },
   { names: ["prune"], load: async () => (await import("./commands/prune.js")).registerPruneCommand },
+  {
+    names: ["completion"],
+    load: async () => (await import("./commands/completion.js")).registerCompletionCommand,
+  },
   { names: ["doctor"], load: async () => (await import("./commands/doctor.js")).registerDoctorCommand },
 ];
 
