@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseModelRef } from "../registry/registries.js";
-import { NotFoundError } from "../util/errors.js";
+import { GpuxError, NotFoundError } from "../util/errors.js";
 import type { ProgressSink } from "../util/progress.js";
 import { didYouMeanHint } from "./find-in-store.js";
 import { type PullModelResult, pullModel } from "./pull-model.js";
@@ -53,11 +53,20 @@ export async function pullIfMissing(
     if (!missing) return undefined;
   }
   options.progress?.emit({ phase: "pull", message: `pulling ${ref}` });
+  // whether the registry answered for the model: past that (a download, a conversion), a failure is the pull's own
+  let answered = false;
+  const progress: ProgressSink = {
+    emit(event) {
+      if (event.phase !== "resolve") answered = true;
+      options.progress?.emit(event);
+    },
+  };
   try {
-    return await pullModel(ref, { progress: options.progress });
+    return await pullModel(ref, { progress });
   } catch (error) {
-    if (!(missing && error instanceof NotFoundError)) throw error;
-    // a typo of a pulled name is likelier than a model the registry lacks: say both, and offer the near names
+    if (!missing || answered || !(error instanceof GpuxError)) throw error;
+    // not here, and the registry could not say what it is (unknown, unreachable, gated): a typo of a pulled
+    // name is as likely as a missing model, so say both, and offer the near names
     throw new NotFoundError(`${missing.message} Pulling it failed too: ${error.message}`, {
       hint: `${error.hint ?? "Check the name; `gpux ls` lists pulled models."}${await didYouMeanHint(ref)}`,
       cause: error,

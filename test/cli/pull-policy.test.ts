@@ -90,6 +90,14 @@ test("a name neither here nor on the registry says both, and offers the pulled n
   assert.equal(typo.code, 2, typo.stderr);
   assert.match(typo.stderr, /^error: Model 'org\/Nme' not found .* Pulling it failed too: /m);
   assert.match(typo.stderr, /^hint: .*Did you mean: org\/Name/m);
+  // a registry that cannot be reached: still "not found" (exit 2), with the registry's own error and hint
+  const offline = await runCli(["run", "org/Nme", "--input", input], {
+    env: { ...env(home), HF_ENDPOINT: "http://127.0.0.1:9", GPUX_HUB_RETRIES: "1" },
+    cwd: home,
+  });
+  assert.equal(offline.code, 2, offline.stderr);
+  assert.match(offline.stderr, /^error: Model 'org\/Nme' not found .* Pulling it failed too: Cannot reach /m);
+  assert.match(offline.stderr, /^hint: .*Did you mean: org\/Name/m);
   // a path is never pulled
   const path = await runCli(["run", "./org/Name", "--input", input], { env: env(home), cwd: home });
   assert.equal(path.code, 2);
