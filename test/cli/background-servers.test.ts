@@ -37,7 +37,8 @@ const alive = (pid: number) => {
 };
 
 test("serve -d: an id and the URL once it listens; ps, logs (--tail, -f) and stop act on it", async () => {
-  const started = await gpux(["serve", "-d", model, "--port", "0"]);
+  // -d combined with another short flag (-dp): the child serves, it does not detach again
+  const started = await gpux(["serve", "-dp", "0", model]);
   assert.equal(started.code, 0, started.stderr);
   const [id, url] = started.stdout.trim().split(" ") as [string, string];
   assert.match(id, /^[0-9a-f]{12}$/);

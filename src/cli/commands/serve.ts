@@ -89,7 +89,8 @@ function readApiKeyFile(path: string | undefined): string | undefined {
 
 async function serve(refs: string[], flags: ServeFlags): Promise<void> {
   if (!flags.config) await pullFirst(refs, flags.pull);
-  if (flags.detach) return serveDetached(process.argv.slice(2));
+  // the detached child is started with the same flags (less -d): one that still carries it (`-dp 0`) serves here
+  if (flags.detach && envSettings.serverId() === undefined) return serveDetached(process.argv.slice(2));
   let loaded = flags.config
     ? [await resolveModelRef(undefined, { configPath: flags.config })]
     : await resolveServeRefs(refs.length > 0 ? refs : ["."]);
