@@ -70,7 +70,8 @@ export async function configForFolder(dir: string, name: string): Promise<Loaded
   return onnx ? configForOnnx(onnx, name) : undefined;
 }
 
-function looksLikePath(ref: string): boolean {
+/** True for what can only be a path (`./m`, `/abs`, `m.onnx`, `gpux.yml`): never a model name to look up or pull. */
+export function looksLikePath(ref: string): boolean {
   return (
     ref.startsWith(".") ||
     ref.startsWith("/") ||

@@ -25,7 +25,16 @@ const commands: Array<{ names: string[]; load: () => Promise<Register> }> = [
   { names: ["ls", "list"], load: async () => (await import("./commands/ls.js")).registerLsCommand },
   { names: ["rm", "remove"], load: async () => (await import("./commands/rm.js")).registerRmCommand },
   { names: ["serve"], load: async () => (await import("./commands/serve.js")).registerServeCommand },
+  { names: ["ps"], load: async () => (await import("./commands/ps.js")).registerPsCommand },
+  { names: ["stop"], load: async () => (await import("./commands/stop.js")).registerStopCommand },
+  { names: ["logs"], load: async () => (await import("./commands/logs.js")).registerLogsCommand },
   { names: ["convert"], load: async () => (await import("./commands/convert.js")).registerConvertCommand },
+  { names: ["df"], load: async () => (await import("./commands/df.js")).registerDfCommand },
+  { names: ["prune"], load: async () => (await import("./commands/prune.js")).registerPruneCommand },
+  {
+    names: ["completion"],
+    load: async () => (await import("./commands/completion.js")).registerCompletionCommand,
+  },
   { names: ["doctor"], load: async () => (await import("./commands/doctor.js")).registerDoctorCommand },
 ];
 

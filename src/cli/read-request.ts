@@ -1,5 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { errorMessage, NotFoundError, UserError } from "../util/errors.js";
+import { readStdin } from "./read-stdin.js";
+
+/** `--input -` and `--file -` (and `--input @-`): the request is piped in, as `docker` and `curl -d @-` read it. */
+const stdinName = "-";
 
 function parseJson(text: string, where: string): unknown {
   try {
@@ -12,6 +16,7 @@ function parseJson(text: string, where: string): unknown {
 }
 
 async function readJsonFile(path: string): Promise<unknown> {
+  if (path === stdinName) return parseJson(await readStdin(), "The request on stdin");
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -23,7 +28,7 @@ async function readJsonFile(path: string): Promise<unknown> {
   return parseJson(text, `Input file '${path}'`);
 }
 
-/** The request from --input (JSON or @file), --file, or the --text / --image shortcuts. */
+/** The request from --input (JSON, @file or -), --file (a path or -), or the --text / --image shortcuts. */
 export async function readRequest(options: {
   input?: string;
   file?: string;
@@ -40,10 +45,11 @@ export async function readRequest(options: {
   if (options.image !== undefined) return { image: options.image };
   if (options.file !== undefined) return readJsonFile(options.file);
   if (options.input !== undefined) {
+    if (options.input === stdinName) return readJsonFile(stdinName);
     if (options.input.startsWith("@")) return readJsonFile(options.input.slice(1));
     return parseJson(options.input, "--input");
   }
   throw new UserError("No input given.", {
-    hint: `Pass --input '{"name": value}', --input @request.json, --file request.json, --text "…" or --image photo.png.`,
+    hint: `Pass --input '{"name": value}', --input @request.json, --file request.json, --input - (stdin), --text "…" or --image photo.png.`,
   });
 }

@@ -51,6 +51,11 @@ export function createRegistry(name: string, options: RegistryOptions = {}): Reg
   return plugin.create(options);
 }
 
+/** Every registered registry, for work that spans them all (`gpux prune` cleans each one's cache). */
+export function allRegistries(options: RegistryOptions = {}): Registry[] {
+  return plugins.map((plugin) => plugin.create(options));
+}
+
 /** The registry a store entry was pulled from, or undefined when it is no longer registered. */
 export function registryOfEntry(name: string, options: RegistryOptions = {}): Registry | undefined {
   return findPlugin(name)?.create(options);

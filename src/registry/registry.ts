@@ -103,6 +103,20 @@ export interface PurgeRequest {
   keep: ReadonlySet<string>;
 }
 
+/** `gpux prune`: the files store entries use, which a registry never deletes from its cache. */
+export interface PruneRequest {
+  /** Real paths (links followed) of every file some store entry reaches. */
+  used: ReadonlySet<string>;
+  /** List what would go, delete nothing. */
+  dryRun: boolean;
+}
+
+/** A cache file `gpux prune` removed (or, for a dry run, would remove). */
+export interface PrunedFile {
+  path: string;
+  bytes: number;
+}
+
 /** `gpux search`: what to look for. */
 export interface SearchQuery {
   text: string;
@@ -151,6 +165,8 @@ export interface Registry {
   pull(remote: RemoteModel, options: PullOptions): Promise<PulledModel>;
   /** `rm --purge`: delete the registry's cached files that only the removed entry used; returns bytes freed. */
   purge(request: PurgeRequest): Promise<number>;
+  /** `gpux prune`: delete cached files nothing uses (absent: the registry keeps no cache of its own). */
+  prune?(request: PruneRequest): Promise<PrunedFile[]>;
   /** `gpux search`, for registries that can list models (absent: the registry cannot). */
   search?(query: SearchQuery): Promise<SearchHit[]>;
   /** True for a registry that honours --name and --sha256 (files fetched as they are); others refuse them. */

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
-import { link, mkdir, open, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { link, mkdir, open, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { RuntimeFailure } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { onExit } from "../util/process-exit.js";
+import { processAlive, processStartTime } from "../util/process-identity.js";
 
 /**
  * Who holds a lock. A pid alone cannot say: pids are reused, and in a container gpux is pid 1 every time, so a
@@ -33,14 +34,12 @@ function readProc(path: string): string | undefined {
 
 const bootId = readProc("/proc/sys/kernel/random/boot_id")?.trim();
 
-/** When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat), where /proc exists. */
-function startTime(pid: number): string | undefined {
-  const stat = readProc(`/proc/${pid}/stat`);
-  // the command name (field 2) may hold spaces and parentheses: count fields after its closing one
-  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-}
-
-const self: Holder = { pid: process.pid, host: hostname(), boot: bootId, start: startTime(process.pid) };
+const self: Holder = {
+  pid: process.pid,
+  host: hostname(),
+  boot: bootId,
+  start: processStartTime(process.pid),
+};
 
 /** Locks this process holds now, so its own pid in a lock file is told from a dead earlier process's. */
 const heldHere = new Set<string>();
@@ -57,15 +56,6 @@ function parseHolder(text: string): Holder | undefined {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Whether the process that wrote this lock still runs (and so still holds it). */
 async function holderAlive(path: string, holder: Holder): Promise<boolean> {
   const sameMachine = holder.host === undefined || (holder.host === self.host && holder.boot === self.boot);
@@ -77,9 +67,7 @@ async function holderAlive(path: string, holder: Holder): Promise<boolean> {
     return Date.now() - touched < staleAfterMs;
   }
   if (holder.pid === process.pid) return heldHere.has(path);
-  if (!pidAlive(holder.pid)) return false;
-  const start = holder.start !== undefined ? startTime(holder.pid) : undefined;
-  return start === undefined || start === holder.start;
+  return processAlive(holder.pid, holder.start);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -165,4 +153,16 @@ export async function acquireLock(
     told = true;
     await sleep(200);
   }
+}
+
+/** The pids of live holders of the locks in `dir` (`gpux prune` waits for no pull: it refuses while one runs). */
+export async function liveLockHolders(dir: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const pids: number[] = [];
+  for (const name of names.filter((n) => n.endsWith(".lock"))) {
+    const path = join(dir, name);
+    const holder = parseHolder(await readFile(path, "utf8").catch(() => ""));
+    if (holder && (await holderAlive(path, holder))) pids.push(holder.pid);
+  }
+  return pids;
 }

@@ -143,6 +143,8 @@ export const envSettings = {
   verbose: (env: Env = process.env) => env.GPUX_VERBOSE === "1",
   /** GPUX_API_KEY: the key `gpux serve` requires when --api-key is not given. */
   apiKey: (env: Env = process.env) => env.GPUX_API_KEY,
+  /** GPUX_SERVER_ID: set by `gpux serve -d` for the server it starts in the background (its record and log). */
+  serverId: (env: Env = process.env) => env.GPUX_SERVER_ID || undefined,
   /** GPUX_PULL_CONCURRENCY: files a pull downloads at once (≥ 1). */
   pullConcurrency: (env: Env = process.env) =>
     envNumber(env, "GPUX_PULL_CONCURRENCY", defaults.hub.pullConcurrency, { min: 1 }),

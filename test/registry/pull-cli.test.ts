@@ -84,7 +84,11 @@ test("pull an ONNX repo, run it by the typed name (any case), list it, remove it
   assert.equal(rm.code, 0, rm.stderr);
   const after = await runCli(["ls", "--json"], { env: env(home) });
   assert.deepEqual(JSON.parse(after.stdout).models, []);
-  const missing = await runCli(["run", "org/Name", "--input", input], { env: env(home), cwd: home });
+  // removed, and not pulled again (run's default would: test/cli/pull-policy.test.ts)
+  const missing = await runCli(["run", "org/Name", "--input", input, "--pull", "never"], {
+    env: env(home),
+    cwd: home,
+  });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /gpux pull org\/Name/);
 });

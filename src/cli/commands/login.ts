@@ -1,20 +1,13 @@
 import type { Command } from "commander";
 import { loginRegistry } from "../../registry/oci/registry-login.js";
 import { UserError } from "../../util/errors.js";
+import { readStdin } from "../read-stdin.js";
 import { runAction } from "../run-action.js";
 
 interface LoginFlags {
   username?: string;
   passwordStdin?: boolean;
   plainHttp?: boolean;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString("utf8")
-    .replace(/\r?\n$/, "");
 }
 
 async function login(registry: string, flags: LoginFlags): Promise<void> {
@@ -28,7 +21,8 @@ async function login(registry: string, flags: LoginFlags): Promise<void> {
       hint: "Pass --password-stdin and pipe the password in (it never goes on the command line).",
     });
   }
-  const password = await readStdin();
+  // one trailing newline is `echo`'s, not the password's
+  const password = (await readStdin()).replace(/\r?\n$/, "");
   if (!password)
     throw new UserError("No password on stdin.", {
       hint: 'echo "$TOKEN" | gpux login HOST -u NAME --password-stdin',

@@ -1,13 +1,22 @@
 import type { Command } from "commander";
 import { gpuxHome } from "../../store/gpux-home.js";
 import { ModelStore } from "../../store/model-store.js";
+import { UserError } from "../../util/errors.js";
 import { formatBytes } from "../format-bytes.js";
 import { formatTable } from "../format-table.js";
 import { runAction } from "../run-action.js";
 
-async function ls(flags: { json?: boolean }): Promise<void> {
+async function ls(flags: { json?: boolean; quiet?: boolean }): Promise<void> {
+  if (flags.quiet && flags.json)
+    throw new UserError("--quiet and --json are two different outputs.", { hint: "Pass one of them." });
   const store = new ModelStore(gpuxHome());
   const entries = await store.list();
+  if (flags.quiet) {
+    // what `gpux run NAME` takes, once per model (revisions and variants share the name), for scripts and completion
+    const names = [...new Set(entries.map((entry) => entry.manifest.name))];
+    process.stdout.write(names.map((name) => `${name}\n`).join(""));
+    return;
+  }
   // a file removed under the entry (a purged cache blob, a deleted link) makes it unusable: say so
   const intact = await Promise.all(entries.map((entry) => store.isIntact(entry)));
   const status = (i: number) => (intact[i] ? "ok" : "broken");
@@ -56,6 +65,7 @@ export function registerLsCommand(program: Command): void {
     .command("ls")
     .alias("list")
     .description("List pulled models")
+    .option("-q, --quiet", "only the model names, one a line")
     .option("--json", "machine-readable output")
     .action(runAction(ls));
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { PullPolicy } from "../../app/pull-if-missing.js";
 import { resolveModelRef } from "../../app/resolve.js";
 import type { BenchmarkResult, DurationStats } from "../../engine/benchmark.js";
 import { benchmarkModel } from "../../engine/benchmark.js";
@@ -12,10 +13,12 @@ import { isGenerationModel, runGeneration } from "../generation/run-generation.j
 import { addSamplingFlags, type SamplingFlags } from "../generation/sampling-flags.js";
 import { type InferenceWatchdog, startInferenceWatchdog } from "../inference-watchdog.js";
 import { numberOption } from "../number-option.js";
+import { addPullFlag, pullFirst } from "../pull-flag.js";
 import { readRequest } from "../read-request.js";
 import { runAction } from "../run-action.js";
 
 interface RunOptions extends SamplingFlags {
+  pull: PullPolicy;
   prompt?: string;
   system?: string;
   raw?: boolean;
@@ -58,6 +61,7 @@ async function run(ref: string | undefined, options: RunOptions): Promise<void> 
       hint: "Add --benchmark to time the model, or leave out --runs and --warmup.",
     });
   }
+  if (options.config === undefined) await pullFirst([ref], options.pull);
   // text generation: --prompt, or a text-generation model given no JSON input (chat on a terminal, stdin else)
   const jsonInput = [options.input, options.file, options.text, options.image].some((v) => v !== undefined);
   if (options.prompt !== undefined || (!jsonInput && (await isGenerationModel(ref, options.config)))) {
@@ -117,8 +121,8 @@ export function registerRunCommand(program: Command): void {
     .command("run")
     .description("Run a model once on a JSON input (or benchmark it)")
     .argument("[model]", "model: .onnx file, folder with gpux.yml, or a pulled name (default: ./gpux.yml)")
-    .option("-i, --input <json>", "request as JSON, or @file.json")
-    .option("-f, --file <path>", "read the request from a JSON file")
+    .option("-i, --input <json>", "request as JSON, @file.json, or - to read it from stdin")
+    .option("-f, --file <path>", "read the request from a JSON file (- for stdin)")
     .option("-t, --text <text>", 'shortcut for --input \'{"text": "<text>"}\' (text models)')
     .option("--image <path>", 'shortcut for --input \'{"image": "<path>"}\' (image models)')
     .option("-o, --output <path>", "write the result as JSON to this file")
@@ -144,5 +148,5 @@ export function registerRunCommand(program: Command): void {
     .option("--prompt <text>", "text-generation models: generate an answer, streamed to stdout")
     .option("-s, --system <text>", "with --prompt: the system turn (models with a chat template)")
     .option("--raw", "with --prompt: send the prompt as it is, without the chat template");
-  addSamplingFlags(command).action(runAction(run));
+  addSamplingFlags(addPullFlag(command)).action(runAction(run));
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import type { PullPolicy } from "../../app/pull-if-missing.js";
 import { resolveModelRef } from "../../app/resolve.js";
 import { resolveServeRefs } from "../../app/resolve-repository.js";
+import { newServerId, recordServer, serverLogPath } from "../../app/server-records.js";
 import type { LoadedConfig } from "../../config/load-config.js";
 import type { ServingFlags } from "../../engine/serving-options.js";
 import { type ServeOptions, serveModels } from "../../server/serve-models.js";
@@ -10,9 +12,13 @@ import { log } from "../../util/log.js";
 import { takeOverSignals } from "../../util/process-exit.js";
 import { defaults, envSettings } from "../../util/settings.js";
 import { numberOption } from "../number-option.js";
+import { addPullFlag, pullFirst } from "../pull-flag.js";
 import { runAction } from "../run-action.js";
+import { serveDetached } from "../serve-detached.js";
 
 interface ServeFlags extends ServingFlags {
+  pull: PullPolicy;
+  detach?: boolean;
   host?: string;
   port?: number;
   apiKey?: string;
@@ -46,6 +52,8 @@ function serveOptions(flags: ServeFlags, loaded: readonly LoadedConfig[]): Serve
     maxAnswerElements,
     modelName,
     config,
+    pull,
+    detach,
     ...modelFlags
   } = flags;
   const cors = corsFlag !== undefined ? corsFlag.split(",").map((o) => o.trim()) : fromYaml("cors");
@@ -80,6 +88,9 @@ function readApiKeyFile(path: string | undefined): string | undefined {
 }
 
 async function serve(refs: string[], flags: ServeFlags): Promise<void> {
+  if (!flags.config) await pullFirst(refs, flags.pull);
+  // the detached child is started with the same flags (less -d): one that still carries it (`-dp 0`) serves here
+  if (flags.detach && envSettings.serverId() === undefined) return serveDetached(process.argv.slice(2));
   let loaded = flags.config
     ? [await resolveModelRef(undefined, { configPath: flags.config })]
     : await resolveServeRefs(refs.length > 0 ? refs : ["."]);
@@ -123,13 +134,22 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
       `listening on ${options.host} without --api-key: anyone who can reach this port can use the models`,
     );
   }
+  const id = envSettings.serverId();
+  const forget = await recordServer({
+    id: id ?? newServerId(),
+    url: server.url,
+    models: server.models.map((m) => m.name),
+    log: id !== undefined ? serverLogPath(id) : undefined,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? defaults.serve.shutdownTimeoutMs,
+  });
   await stopped;
+  await forget();
   process.stderr.write("stopped\n");
 }
 
 export function registerServeCommand(program: Command): void {
   const d = defaults.serve;
-  program
+  const command = program
     .command("serve")
     .description(
       "Serve models over HTTP: gpux API, Open Inference Protocol v2, OpenAI /v1 (chat, completions, embeddings, rerank), metrics, playground",
@@ -261,5 +281,9 @@ export function registerServeCommand(program: Command): void {
       "serve the one model under this name (KServe passes the InferenceService name)",
     )
     .option("-c, --config <path>", "gpux.yml to serve")
-    .action(runAction(serve));
+    .option(
+      "-d, --detach",
+      "run in the background: print the server's id and URL once it listens (see gpux ps)",
+    );
+  addPullFlag(command).action(runAction(serve));
 }

@@ -6,6 +6,7 @@ import {
 } from "../../engine/generation/benchmark-generation.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { formatTable } from "../format-table.js";
+import { readStdin } from "../read-stdin.js";
 import { chatSession } from "./chat-session.js";
 import { openGenerator } from "./open-generator.js";
 import { checkPrompt, promptInput, runPrompt } from "./run-prompt.js";
@@ -48,12 +49,6 @@ export async function isGenerationModel(
   } catch {
     return false; // the normal path reports the error
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function printBenchmark(result: GenerationBenchmarkResult): void {

@@ -6,6 +6,8 @@ import { envSettings } from "../../util/settings.js";
 import { eachLimited } from "../each-limited.js";
 import type {
   ModelRef,
+  PrunedFile,
+  PruneRequest,
   PulledFile,
   PulledModel,
   PullOptions,
@@ -25,6 +27,7 @@ import { hubHttpError } from "./hub-errors.js";
 import { searchHub } from "./hub-search.js";
 import { type HubSettings, type HubSettingsOptions, hubSettings } from "./hub-settings.js";
 import { hubOrigin, parseHubRef } from "./parse-hub-ref.js";
+import { pruneHubCache } from "./prune-cache.js";
 import { purgeCacheFiles } from "./purge-cache-files.js";
 
 export interface HuggingFaceRegistryOptions extends HubSettingsOptions {
@@ -67,6 +70,10 @@ export class HuggingFaceRegistry implements Registry {
 
   purge(request: PurgeRequest): Promise<number> {
     return purgeCacheFiles(this.cache, request.repoId, request.commit, request.files, request.keep);
+  }
+
+  prune(request: PruneRequest): Promise<PrunedFile[]> {
+    return pruneHubCache(this.cache, request);
   }
 
   async info(ref: ModelRef): Promise<RemoteModel> {

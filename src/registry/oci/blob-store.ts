@@ -8,10 +8,11 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, readdir, readlink, realpath, rename, rm, stat, symlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import type { PrunedFile, PruneRequest } from "../registry.js";
 
 /** The snapshot's folder of links to unpacked layers (hidden: never a model file). */
 const layersFolder = ".layers";
@@ -95,6 +96,60 @@ export class BlobStore {
       if (target) linked.add(resolve(entry.parentPath, target));
     }
     return linked;
+  }
+
+  /**
+   * `gpux prune`: delete the blobs no store entry uses, and the snapshot links to them. The blob store is
+   * gpux's own (no other tool reads it), so a blob only an old snapshot links to (a tag removed with `gpux rm`)
+   * is garbage. An unpacked layer stays while an entry uses a file of its snapshot (as `rm --purge` keeps it).
+   * Hidden names are a running pull's temp files and stay.
+   */
+  async prune(request: PruneRequest): Promise<PrunedFile[]> {
+    const keep = new Set(request.used);
+    for (const commit of await readdir(this.snapshotsDir).catch(() => [] as string[])) {
+      const links = await this.snapshotLinks(commit);
+      const inUse = await Promise.all(
+        links.files.map((file) =>
+          realpath(file).then(
+            (p) => keep.has(p),
+            () => false,
+          ),
+        ),
+      );
+      if (inUse.includes(true))
+        for (const layer of links.layers) keep.add(await realpath(layer).catch(() => layer));
+    }
+    const pruned: PrunedFile[] = [];
+    for (const name of await readdir(this.blobsDir).catch(() => [] as string[])) {
+      const path = this.blobPath(name);
+      const info = await stat(path).catch(() => undefined);
+      if (name.startsWith(".") || !info?.isFile() || keep.has(await realpath(path))) continue;
+      if (!request.dryRun) await rm(path, { force: true });
+      pruned.push({ path, bytes: info.size });
+    }
+    if (request.dryRun) return pruned;
+    const gone = new Set(pruned.map((file) => file.path));
+    const entries = await readdir(this.snapshotsDir, { recursive: true, withFileTypes: true }).catch(
+      () => [],
+    );
+    for (const entry of entries.filter((e) => e.isSymbolicLink())) {
+      const at = join(entry.parentPath, entry.name);
+      const target = await readlink(at).catch(() => undefined);
+      if (target && gone.has(resolve(entry.parentPath, target))) await rm(at, { force: true });
+    }
+    return pruned;
+  }
+
+  /** A snapshot's links: to model files, and (in `.layers`) to unpacked layers. */
+  private async snapshotLinks(commit: string): Promise<{ files: string[]; layers: string[] }> {
+    const snapshot = this.snapshotDir(commit);
+    const entries = await readdir(snapshot, { recursive: true, withFileTypes: true }).catch(() => []);
+    const links = entries.filter((e) => e.isSymbolicLink()).map((e) => join(e.parentPath, e.name));
+    const layers = join(snapshot, layersFolder);
+    return {
+      files: links.filter((link) => dirname(link) !== layers),
+      layers: links.filter((link) => dirname(link) === layers),
+    };
   }
 
   /**

@@ -5,6 +5,8 @@ import { silentProgress } from "../../util/progress.js";
 import { eachLimited } from "../each-limited.js";
 import type {
   ModelRef,
+  PrunedFile,
+  PruneRequest,
   PulledFile,
   PulledModel,
   PullOptions,
@@ -243,6 +245,10 @@ export class OciRegistry implements Registry {
         pipelineTag: remote.pipelineTag,
       },
     };
+  }
+
+  prune(request: PruneRequest): Promise<PrunedFile[]> {
+    return this.blobs.prune(request);
   }
 
   purge(request: PurgeRequest): Promise<number> {
