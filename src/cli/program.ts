@@ -78,7 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const command = beforeDashes.find((arg) => !arg.startsWith("-"));
   setErrorFormat({
     json: beforeDashes.includes("--json") || beforeDashes.includes("--json-output"),
-    event: command === "pull",
+    event: command === "pull" || (command === "run" && beforeDashes.includes("--batch")),
   });
   try {
     const program = await createProgram(argv);

@@ -8,14 +8,14 @@ let errorFormat: { json: boolean; event: boolean } = { json: false, event: false
 /**
  * Set once per command line, before any flag is read: with --json, errors are JSON on stdout as
  * `{"error": {"message", "hint", "exit_code"}}`; `event` adds `"event": "error"` for commands whose --json
- * output is a stream of events (pull), so the error is the stream's last event.
+ * output is a stream of events (pull, run --batch), so the error is the stream's last event.
  */
 export function setErrorFormat(format: { json: boolean; event?: boolean }): void {
   errorFormat = { json: format.json, event: format.event ?? false };
 }
 
 /** Every error as message, hint and exit code; anything that is not a GpuxError is a bug in gpux. */
-function describeError(error: unknown): { message: string; hint: string; exitCode: number } {
+export function describeError(error: unknown): { message: string; hint: string; exitCode: number } {
   if (error instanceof GpuxError) {
     return {
       message: redactUrls(error.message),

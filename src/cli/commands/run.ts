@@ -34,6 +34,10 @@ interface RunOptions extends SamplingFlags {
   warmup?: number;
   timeout?: number;
   json?: boolean;
+  batch?: string;
+  errors?: string;
+  maxBatchSize?: number;
+  workers?: number;
 }
 
 const fmt = (ms: number) => ms.toFixed(3);
@@ -55,7 +59,43 @@ function printBenchmark(result: BenchmarkResult): void {
   );
 }
 
+/** Flags that only `--batch` reads, and those of one request or a benchmark, which `--batch` refuses. */
+const batchOnlyFlags = {
+  errors: "--errors",
+  maxBatchSize: "--max-batch-size",
+  workers: "--workers",
+} as const;
+const notWithBatch = {
+  input: "--input",
+  file: "--file",
+  text: "--text",
+  image: "--image",
+  prompt: "--prompt",
+  benchmark: "--benchmark",
+} as const;
+
+function checkBatchFlags(options: RunOptions): void {
+  const [flags, rule] =
+    options.batch === undefined
+      ? [batchOnlyFlags, "applies to --batch only"]
+      : [notWithBatch, "does not go with --batch, which reads each request from a line of its file"];
+  const given = Object.entries(flags).find(([key]) => options[key as keyof RunOptions] !== undefined);
+  if (given) {
+    throw new UserError(`${given[1]} ${rule}.`, {
+      hint:
+        options.batch === undefined
+          ? "Add --batch FILE.jsonl, or leave it out."
+          : "Drop it, or run without --batch.",
+    });
+  }
+}
+
 async function run(ref: string | undefined, options: RunOptions): Promise<void> {
+  checkBatchFlags(options);
+  if (options.batch !== undefined) {
+    const { runBatchCommand } = await import("./run-batch.js");
+    return runBatchCommand(ref, { ...options, batch: options.batch });
+  }
   if (!options.benchmark && (options.runs !== undefined || options.warmup !== undefined)) {
     throw new UserError("--runs and --warmup apply to --benchmark only.", {
       hint: "Add --benchmark to time the model, or leave out --runs and --warmup.",
@@ -125,7 +165,10 @@ export function registerRunCommand(program: Command): void {
     .option("-f, --file <path>", "read the request from a JSON file (- for stdin)")
     .option("-t, --text <text>", 'shortcut for --input \'{"text": "<text>"}\' (text models)')
     .option("--image <path>", 'shortcut for --input \'{"image": "<path>"}\' (image models)')
-    .option("-o, --output <path>", "write the result as JSON to this file")
+    .option(
+      "-o, --output <path>",
+      "write the result as JSON to this file (with --batch: the answers, one per line)",
+    )
     .option("-c, --config <path>", "gpux.yml to use")
     .option("-p, --provider <name>", "execution provider: auto, tensorrt, cuda, dml, coreml, webgpu, cpu")
     .option("--benchmark", "time the model instead of printing one result")
@@ -145,6 +188,22 @@ export function registerRunCommand(program: Command): void {
       ),
     )
     .option("--json", "machine-readable output (see docs/reference/cli.md)")
+    .option("--batch <file>", "one request per line (JSONL): answers to --output in input order, resumable")
+    .option("--errors <file>", "with --batch: where lines that fail go (default: OUTPUT.errors)")
+    .addOption(
+      numberOption(
+        "--max-batch-size <n>",
+        "with --batch: rows per session run (default: gpux.yml serving, 8)",
+        {
+          min: 1,
+        },
+      ),
+    )
+    .addOption(
+      numberOption("--workers <n>", "with --batch: inference threads (default: gpux.yml serving, 1)", {
+        min: 1,
+      }),
+    )
     .option("--prompt <text>", "text-generation models: generate an answer, streamed to stdout")
     .option("-s, --system <text>", "with --prompt: the system turn (models with a chat template)")
     .option("--raw", "with --prompt: send the prompt as it is, without the chat template");

@@ -1,0 +1,142 @@
+import { openEncoderAnswerer } from "../../app/batch/encoder-answerer.js";
+import {
+  type BatchAnswerer,
+  type BatchSummary,
+  batchInputSize,
+  runBatch,
+} from "../../app/batch/run-batch.js";
+import { resolveModelRef } from "../../app/resolve.js";
+import type { GenerationInput } from "../../engine/generation/generator.js";
+import type { ChatMessage } from "../../pipeline/text/chat-template.js";
+import { UserError } from "../../util/errors.js";
+import { log } from "../../util/log.js";
+import { createBatchProgress } from "../batch-progress.js";
+import { openGenerator } from "../generation/open-generator.js";
+import { promptInput, runPrompt } from "../generation/run-prompt.js";
+import { type SamplingFlags, samplingFromFlags } from "../generation/sampling-flags.js";
+import { formatDuration } from "../progress-rate.js";
+
+/** The `gpux run` flags `--batch` reads. */
+export interface BatchRunFlags extends SamplingFlags {
+  batch: string;
+  output?: string;
+  errors?: string;
+  config?: string;
+  provider?: string;
+  maxBatchSize?: number;
+  workers?: number;
+  raw?: boolean;
+  system?: string;
+  timeout?: number;
+  json?: boolean;
+}
+
+/** A line of a batch for a generation model: `{"prompt": …}` (with an optional `system`) or `{"messages": […]}`. */
+function generationInput(
+  request: Record<string, unknown>,
+  flags: BatchRunFlags,
+  template: Parameters<typeof promptInput>[0],
+): GenerationInput {
+  if (Array.isArray(request.messages)) return { messages: request.messages as ChatMessage[] };
+  if (typeof request.prompt === "string") {
+    const system = typeof request.system === "string" ? request.system : flags.system;
+    return promptInput(template, { prompt: request.prompt, system, raw: flags.raw });
+  }
+  throw new UserError(
+    'A line for a generation model needs "prompt" (text) or "messages" (a list of turns).',
+    {
+      hint: 'Write {"prompt": "…"} or {"messages": [{"role": "user", "content": "…"}]} on each line.',
+    },
+  );
+}
+
+async function openAnswerer(
+  ref: string | undefined,
+  flags: BatchRunFlags,
+): Promise<BatchAnswerer & { close(): Promise<void> }> {
+  const loaded = await resolveModelRef(ref, { configPath: flags.config });
+  if (loaded.config.task !== "text-generation") {
+    for (const warning of loaded.warnings) log.warn(warning);
+    return openEncoderAnswerer(loaded, {
+      provider: flags.provider,
+      maxBatchSize: flags.maxBatchSize,
+      workers: flags.workers,
+    });
+  }
+  const sampling = samplingFromFlags(flags);
+  const opened = await openGenerator(ref, {
+    config: flags.config,
+    provider: flags.provider,
+    timeoutSeconds: flags.timeout,
+  });
+  const { generator, model } = opened;
+  return {
+    // one sequence at a time: the generator runs one request's decode loop
+    window: 1,
+    async answer(request) {
+      const input = generationInput(request as Record<string, unknown>, flags, generator);
+      return runPrompt(generator, input, sampling, { model: model.name, provider: model.provider });
+    },
+    close: () => opened.close(),
+  };
+}
+
+function printSummary(summary: BatchSummary, output: string, errors: string): void {
+  const lines = summary.answered + summary.errors;
+  const seconds = summary.elapsedMs / 1000;
+  const resumed = summary.resumedAfter > 0 ? ` (resumed after line ${summary.resumedAfter})` : "";
+  const failed =
+    summary.errors > 0
+      ? `; ${summary.errors} ${summary.errors === 1 ? "line" : "lines"} failed: see ${errors}`
+      : "";
+  process.stderr.write(
+    `answered ${summary.answered} of ${lines} lines in ${formatDuration(seconds)} ` +
+      `(${(lines / Math.max(0.001, seconds)).toFixed(1)} lines/s)${resumed}, written to ${output}${failed}\n`,
+  );
+}
+
+/** `gpux run MODEL --batch IN --output OUT`. */
+export async function runBatchCommand(ref: string | undefined, flags: BatchRunFlags): Promise<void> {
+  const output = flags.output;
+  if (!output) {
+    throw new UserError("--batch needs --output FILE: the answers are written there, one line each.", {
+      hint: "Add --output answers.jsonl (a re-run with the same file resumes where it stopped).",
+    });
+  }
+  const errors = flags.errors ?? `${output}.errors`;
+  await batchInputSize(flags.batch);
+  const answerer = await openAnswerer(ref, flags);
+  const progress = createBatchProgress({
+    json: flags.json,
+    columns: !flags.json && process.stderr.isTTY ? () => process.stderr.columns || 80 : undefined,
+  });
+  let summary: BatchSummary;
+  try {
+    summary = await runBatch({
+      input: flags.batch,
+      output,
+      errors,
+      answerer,
+      onProgress: (p) => progress.update(p),
+    });
+  } finally {
+    progress.stop();
+    await answerer.close();
+  }
+  if (flags.json) {
+    const result = {
+      event: "result",
+      input: flags.batch,
+      output,
+      errors_file: errors,
+      answered: summary.answered,
+      errors: summary.errors,
+      blank: summary.blank,
+      resumed_after: summary.resumedAfter,
+      elapsed_ms: summary.elapsedMs,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    printSummary(summary, output, errors);
+  }
+}
