@@ -49,6 +49,8 @@ export const defaults = {
     endpoint: "https://huggingface.co",
     /** GPUX_PULL_CONCURRENCY: files downloaded at once. */
     pullConcurrency: 4,
+    /** Models `gpux pull A B C` fetches at once (each with its own files at once). */
+    modelsAtOnce: 3,
     /** GPUX_HUB_RETRIES: attempts per request. */
     attempts: 4,
     /** GPUX_HUB_BACKOFF_MS: first backoff delay, doubled each retry. */
