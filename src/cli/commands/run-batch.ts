@@ -90,7 +90,7 @@ function printSummary(summary: BatchSummary, output: string, errors: string): vo
       ? `; ${summary.errors} ${summary.errors === 1 ? "line" : "lines"} failed: see ${errors}`
       : "";
   process.stderr.write(
-    `answered ${summary.answered} of ${lines} lines in ${formatDuration(seconds)} ` +
+    `answered ${summary.answered} of ${lines} lines in ${seconds < 60 ? `${seconds.toFixed(1)} s` : formatDuration(seconds)} ` +
       `(${(lines / Math.max(0.001, seconds)).toFixed(1)} lines/s)${resumed}, written to ${output}${failed}\n`,
   );
 }
