@@ -98,11 +98,14 @@ test("--json: every event names its model; a result or error per model, then a s
   });
 });
 
-test("--revision with several models is refused before anything is fetched", async () => {
+test("--revision and --name with several models are refused before anything is fetched", async () => {
   const home = tempDir();
   const result = await runCli(["pull", "org/Alpha", "org/Beta", "--revision", "v1"], { env: env(home) });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /--revision names one revision/);
+  const named = await runCli(["pull", "org/Alpha", "org/Beta", "--name", "one"], { env: env(home) });
+  assert.equal(named.code, 1);
+  assert.match(named.stderr, /--name is about one file or folder/);
 });
 
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
