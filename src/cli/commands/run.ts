@@ -92,16 +92,16 @@ function checkBatchFlags(options: RunOptions): void {
 
 async function run(ref: string | undefined, options: RunOptions): Promise<void> {
   checkBatchFlags(options);
-  if (options.batch !== undefined) {
-    const { runBatchCommand } = await import("./run-batch.js");
-    return runBatchCommand(ref, { ...options, batch: options.batch });
-  }
   if (!options.benchmark && (options.runs !== undefined || options.warmup !== undefined)) {
     throw new UserError("--runs and --warmup apply to --benchmark only.", {
       hint: "Add --benchmark to time the model, or leave out --runs and --warmup.",
     });
   }
   if (options.config === undefined) await pullFirst([ref], options.pull);
+  if (options.batch !== undefined) {
+    const { runBatchCommand } = await import("./run-batch.js");
+    return runBatchCommand(ref, { ...options, batch: options.batch });
+  }
   // text generation: --prompt, or a text-generation model given no JSON input (chat on a terminal, stdin else)
   const jsonInput = [options.input, options.file, options.text, options.image].some((v) => v !== undefined);
   if (options.prompt !== undefined || (!jsonInput && (await isGenerationModel(ref, options.config)))) {
