@@ -218,7 +218,7 @@ export function registerPullCommand(program: Command): void {
       "Download models into the local store: from the Hugging Face Hub, an OCI registry, a URL or a local path",
     )
     .argument(
-      "<models...>",
+      "<model...>",
       "org/name, org/name@revision, hf:org/name, a single name such as gpt2, oci://host/repo:tag, " +
         "https://host/model.onnx, or a local .onnx file or folder (./path); several are pulled a few at a time",
     )
