@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import OpenAI, { APIError } from "openai";
-import { chromium } from "playwright-core";
-import { repoRoot, runCli } from "../helpers/cli.js";
-import { startFakeHub } from "../helpers/fake-hub.js";
+import { launchChromium, missingChromium } from "../helpers/chromium.js";
+import { repoRoot } from "../helpers/cli.js";
 import { repoFromFolder } from "../helpers/fake-hub-repos.js";
+import { pullRepos } from "../helpers/pull-repos.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { type ServeProcess, spawnServe } from "../helpers/serve-process.js";
 import { call, startServer } from "../helpers/serving.js";
-import { tempDir } from "../helpers/temp-dir.js";
 import { maxAbsDiff, tinyReference, tinyTransformersDir } from "../helpers/tiny-transformers.js";
 
 // The tiny repos are made by Python (transformers, sentence-transformers) and converted by `gpux pull`.
@@ -31,27 +30,14 @@ const bodyLimit = 64 * 1024;
 const reference = (name: string) => tinyReference(join(fixtures as string, name.split("/")[1] as string));
 
 /** Pull both tiny repos from the fake hub (converting them to ONNX) and return their store entries. */
-async function pullModels(): Promise<string[]> {
+function pullModels(): Promise<string[]> {
   const repos = [embedder, reranker].map((id) => {
     const dir = join(fixtures as string, id.split("/")[1] as string);
     const repo = repoFromFolder(dir, id, { pipelineTag: tinyReference(dir).pipeline_tag });
     delete repo.files["reference.json"];
     return repo;
   });
-  const hub = await startFakeHub({ repos });
-  after(() => hub.close());
-  const home = tempDir();
-  const env = {
-    HF_ENDPOINT: hub.url,
-    HF_HUB_CACHE: join(home, "hf"),
-    HF_TOKEN: "",
-    GPUX_HOME: join(home, "gpux"),
-  };
-  const pulled = await Promise.all(repos.map((repo) => runCli(["pull", repo.id, "--json"], { env })));
-  return pulled.map((result) => {
-    assert.equal(result.code, 0, result.stderr);
-    return (JSON.parse(result.stdout.trim().split("\n").pop() as string) as { path: string }).path;
-  });
+  return pullRepos(repos);
 }
 
 /** Status, OpenAI error body and the client's error class of a call that must fail. */
@@ -298,30 +284,18 @@ describe("OpenAI-compatible API: the openai npm client against gpux serve on 127
   });
 });
 
-const chromiumPath = process.env.GPUX_CHROMIUM ?? "/usr/bin/chromium";
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--no-first-run",
-];
 const cosine = (a: number[], b: number[]) =>
   a.reduce((s, v, i) => s + v * (b[i] as number), 0) / (Math.hypot(...a) * Math.hypot(...b));
 
 describe("playground views over /v1 in headless Chromium", { skip: missing }, () => {
   test("the similarity view shows the cosine matrix, the rerank view the ranking", async (t) => {
-    if (!existsSync(chromiumPath)) {
-      if (process.env.CI) throw new Error(`no Chromium at ${chromiumPath}`);
-      t.skip(`no Chromium at ${chromiumPath} (apt-get install chromium)`);
+    const noBrowser = missingChromium();
+    if (noBrowser) {
+      t.skip(noBrowser);
       return;
     }
     const server = await startServer(entries); // no API key: the page calls the routes directly
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: chromiumArgs,
-      headless: true,
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
       const pageErrors: string[] = [];
