@@ -1,3 +1,4 @@
+import { cosine } from "../../pipeline/tasks/feature-extraction.js";
 import type { ComparableRow, CompareKind } from "./comparable-rows.js";
 
 /** How a model's answers agree with the baseline's, over every row of every request. */
@@ -13,18 +14,6 @@ export interface Agreement {
   /** Cosine similarity of each row's embedding with the baseline's: mean and lowest (embedding models). */
   cosine_mean?: number;
   cosine_min?: number;
-}
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.max(Math.sqrt(na * nb), 1e-12);
 }
 
 /** The values two rows are diffed on, paired; undefined when they do not line up. */

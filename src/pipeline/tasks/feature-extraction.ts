@@ -28,7 +28,8 @@ function readEmbeddingSettings(context: PipelineContext): { pooling: Pooling; no
   };
 }
 
-function cosine(a: number[], b: number[]): number {
+/** Cosine similarity of two vectors (0 for a zero vector). */
+export function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
