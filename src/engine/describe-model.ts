@@ -43,7 +43,8 @@ export async function describeModel(model: DescribableModel): Promise<ModelDescr
     name: config.name,
     version: config.version,
     description: config.description,
-    task: model.pipeline.task,
+    // gpux.yml's task: text-generation runs on the raw pipeline (generation is not a pipeline), yet is its task
+    task: config.task ?? model.pipeline.task,
     model_path: modelPath,
     config_path: path,
     size_bytes: file.size,

@@ -170,8 +170,7 @@ export class ServedModel {
       this.attempts = attempts;
       this.warmupMs = warmupMs;
       this.generation = generation;
-      // the pipeline of a generation model is the raw one: the task is gpux.yml's
-      this.description = { ...(await describeModel(this)), task: this.loaded.config.task ?? "raw" };
+      this.description = await describeModel(this);
       if (this.state === "loading") this.state = "ready";
     } catch (error) {
       this.state = "failed";

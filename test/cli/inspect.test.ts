@@ -60,6 +60,20 @@ describe("gpux inspect", () => {
     assert.deepEqual(JSON.parse(same.stdout), out);
   });
 
+  test("the task is gpux.yml's, also for a task served without a pipeline (text-generation)", async () => {
+    const folder = join(dir, "decoder");
+    writeModel(folder, "model.onnx", addOne);
+    writeFileSync(
+      join(folder, "gpux.yml"),
+      "name: decoder\nmodel:\n  source: model.onnx\ntask: text-generation\n",
+    );
+    const result = await runCli(["inspect", folder, "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).task, "text-generation");
+    const text = await runCli(["inspect", folder]);
+    assert.match(text.stdout, /^task: {7}text-generation$/m);
+  });
+
   test("text output names inputs, outputs, opsets and metadata", async () => {
     const result = await runCli(["inspect", model]);
     assert.equal(result.code, 0, result.stderr);
