@@ -72,7 +72,11 @@ function encodeSection(text: AlignedText, encoder: SegmentEncoder, out: Segment)
   const normalized = encoder.normalize(text);
   if (normalized.chars.length === 0) return;
   const joined = normalized.chars.join("");
-  const pieces = encoder.preTokenizer ? encoder.preTokenizer.pre_tokenize_text(joined) : [joined];
+  // as Rust tokenizers decides it: the section that starts the text is the first, not one after an added token
+  const sectionIndex = normalized.starts[0] === 0 ? 0 : 1;
+  const pieces = encoder.preTokenizer
+    ? encoder.preTokenizer.pre_tokenize_text(joined, { section_index: sectionIndex })
+    : [joined];
   let cursor = 0;
   for (const piece of pieces) {
     if (piece.length === 0) continue;

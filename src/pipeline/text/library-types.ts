@@ -8,7 +8,8 @@ export interface LibraryNormalizer {
   normalize(text: string): string;
 }
 export interface LibraryPreTokenizer {
-  pre_tokenize_text(text: string): string[];
+  /** `section_index` 0: the text's first section (Metaspace's prepend_scheme "first" prefixes only that one). */
+  pre_tokenize_text(text: string, options?: { section_index?: number }): string[];
 }
 export interface LibraryModel {
   _call(tokens: string[]): string[];
