@@ -10,13 +10,22 @@ export const onnxVariantSuffixes: Record<string, string[]> = {
   bnb4: ["_bnb4"],
 };
 
-/** The repo path of the ONNX model for a variant, or undefined when the repo has none. */
+/**
+ * The repo path of the ONNX model for a variant, or undefined when the repo has none. Beside `model.onnx`,
+ * Optimum's decoder-only exports (decoder_model.onnx, decoder_with_past_model.onnx and
+ * decoder_model_merged.onnx, which alone serves prefill and decode) give the merged decoder; not an
+ * encoder-decoder's, whose decoder needs the encoder's output (encoder_model.onnx beside it).
+ */
 export function findOnnxFile(files: readonly string[], variant = "fp32"): string | undefined {
   const suffixes = onnxVariantSuffixes[variant] ?? [`_${variant}`];
   const set = new Set(files);
+  const decoderOnly = !files.some((file) => /(^|\/)encoder_model[^/]*\.onnx$/.test(file));
+  const names = decoderOnly ? ["model", "decoder_model_merged"] : ["model"];
   for (const suffix of suffixes) {
-    for (const candidate of [`onnx/model${suffix}.onnx`, `model${suffix}.onnx`]) {
-      if (set.has(candidate)) return candidate;
+    for (const name of names) {
+      for (const candidate of [`onnx/${name}${suffix}.onnx`, `${name}${suffix}.onnx`]) {
+        if (set.has(candidate)) return candidate;
+      }
     }
   }
   if (variant === "fp32") {
