@@ -9,22 +9,17 @@ import { threadId } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
 import type { ProviderAttempt } from "../runtime/create-session.js";
 import { sessionSpecs } from "../runtime/session-io.js";
-import { errorMessage, GpuxError } from "../util/errors.js";
+import { errorMessage } from "../util/errors.js";
 import { readableRunError } from "./classify-run-error.js";
 import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
+import { wireError } from "./serving-errors.js";
 import { warmupFeeds } from "./warmup-feeds.js";
 import { fromWire, toWire } from "./wire-tensor.js";
 import { openWorkerPort } from "./worker-port.js";
-import type { FromWorker, ToWorker, WireError } from "./worker-protocol.js";
+import type { FromWorker, ToWorker } from "./worker-protocol.js";
 
 const port = await openWorkerPort();
 const init = port.init;
-
-function wireError(error: unknown): WireError {
-  if (error instanceof GpuxError)
-    return { message: error.message, hint: error.hint, status: error.httpStatus };
-  return { message: errorMessage(error).split("\n")[0] ?? "unknown error", status: 500 };
-}
 
 function post(message: FromWorker): void {
   const transfer: ArrayBuffer[] = [];

@@ -12,6 +12,7 @@ import { type BatchObserver, DynamicBatcher, type InferResult } from "./dynamic-
 import { ServedGeneration, servesGeneration } from "./served-generation.js";
 import { UnavailableError } from "./serving-errors.js";
 import type { ModelServingOptions } from "./serving-options.js";
+import { TokenizerThread } from "./tokenizer-thread.js";
 import { WorkerPool } from "./worker-pool.js";
 
 /** "restarting": every inference worker died (say, a native abort) and a new one is loading. */
@@ -45,6 +46,7 @@ export class ServedModel {
   private generationStarting?: Promise<void>;
   private readonly pool: WorkerPool;
   private readonly batcher: DynamicBatcher;
+  private readonly tokenizerThread: TokenizerThread;
 
   constructor(
     readonly loaded: LoadedConfig,
@@ -52,6 +54,8 @@ export class ServedModel {
     observer?: BatchObserver,
   ) {
     this.pipeline = selectPipeline(loaded.config);
+    const tokenizerThread = new TokenizerThread(loaded);
+    this.tokenizerThread = tokenizerThread;
     this.context = {
       config: loaded.config,
       dir: loaded.dir,
@@ -59,6 +63,7 @@ export class ServedModel {
       outputs: [],
       origin: "http",
       files: new ModelFiles(loaded.dir),
+      encodeOffThread: (items, options) => tokenizerThread.encode(items, options),
     };
     this.pool = new WorkerPool({
       init: {
@@ -264,6 +269,6 @@ export class ServedModel {
       );
     }
     await this.batcher.drain();
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.tokenizerThread.close()]);
   }
 }

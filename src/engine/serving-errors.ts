@@ -1,4 +1,5 @@
-import { ExitCode, GpuxError } from "../util/errors.js";
+import { ExitCode, errorMessage, GpuxError } from "../util/errors.js";
+import type { WireError } from "./worker-protocol.js";
 
 /** The model's queue is full (max_concurrency requests admitted): HTTP 429, retry later. */
 export class QueueFullError extends GpuxError {
@@ -41,4 +42,11 @@ export class RemoteError extends GpuxError {
           ? ExitCode.userError
           : ExitCode.runtimeFailure;
   }
+}
+
+/** An error as it crosses a worker boundary: a GpuxError keeps its status and hint, anything else is a 500. */
+export function wireError(error: unknown): WireError {
+  if (error instanceof GpuxError)
+    return { message: error.message, hint: error.hint, status: error.httpStatus };
+  return { message: errorMessage(error).split("\n")[0] ?? "unknown error", status: 500 };
 }

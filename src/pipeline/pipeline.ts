@@ -2,6 +2,9 @@ import type * as ort from "onnxruntime-node";
 import type { GpuxConfig } from "../config/schema.js";
 import type { TensorSpec } from "../onnx/tensor-spec.js";
 import type { ModelFiles } from "./model-files.js";
+import type { TextItem } from "./text/read-text-request.js";
+import type { Encoding } from "./text/special-tokens.js";
+import type { EncodeOptions } from "./text/text-tokenizer.js";
 
 /** Tensors keyed by input or output name. */
 export type TensorMap = Record<string, ort.Tensor>;
@@ -17,6 +20,11 @@ export interface PipelineContext {
   origin?: "cli" | "http";
   /** The files beside gpux.yml and the settings drawn from them, read once per model. */
   files: ModelFiles;
+  /**
+   * Set by the server: tokenizes texts in a thread of its own (the model's tokenizer loaded there), so that
+   * long texts do not hold the HTTP thread. Absent (the CLI): texts are tokenized where they are read.
+   */
+  encodeOffThread?(items: readonly TextItem[], options: EncodeOptions): Promise<Encoding[]>;
 }
 
 /**

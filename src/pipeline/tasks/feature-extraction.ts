@@ -69,6 +69,7 @@ export const embeddingPipeline: Pipeline<TextState> = {
       tokenizer,
       texts.map((text) => ({ text })),
       { maxLength },
+      context,
     );
     return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
   },

@@ -22,7 +22,7 @@ export async function prepareText(
 ): Promise<Prepared<TextState>> {
   const parsed = readTextRequest(request, shape);
   const maxLength = maxLengthFor(context, tokenizer);
-  const encodings = await encodeInSlices(tokenizer, parsed.items, { maxLength, truncation });
+  const encodings = await encodeInSlices(tokenizer, parsed.items, { maxLength, truncation }, context);
   return textFeeds(encodings, tokenizer, context, { request: parsed, encodings, tokenizer });
 }
 
