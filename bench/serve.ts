@@ -281,14 +281,31 @@ for (let r = 0; r < rounds; r++) {
 await minimalHttp.stop();
 await minimalSocket.stop();
 
+/** The server's own inference counters (/metrics): seconds inside session.run, rows and batches run. */
+async function inferenceTotals(url: string): Promise<{ seconds: number; rows: number; batches: number }> {
+  const text = await (await fetch(`${url}metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, "m").exec(text)?.[1]);
+  return {
+    seconds: read("gpux_inference_compute_infer_duration_seconds_sum"),
+    rows: read("gpux_inference_batch_size_sum"),
+    batches: read("gpux_inference_batch_size_count"),
+  };
+}
+
 // Throughput: raw at the best batch size alternating with serve at concurrency 4 and 16.
 const serveRate = new Map<number, { rps: number; p50: number; p99: number }>();
 /** Serve c=16 over the raw run just before it, per round: a ratio of neighbours, not of two maxima. */
 const roundRatios: number[] = [];
+/**
+ * Where a c=16 shortfall goes, per round: a worker idle between batches (busy < 100%), batches not full, or
+ * session.run itself slower per row in the server than in this process just before (contention for the cores).
+ */
+const c16Breakdown: string[] = [];
 for (let r = 0; r < rounds; r++) {
   const rawNow = await rawThroughput(sweepBest);
   rawBatch.set(sweepBest, Math.max(rawBatch.get(sweepBest) ?? 0, rawNow));
   for (const connections of [4, 16]) {
+    const before = await inferenceTotals(server.url);
     serving(true);
     const result = await autocannon({
       url: `${server.url}predict`,
@@ -303,7 +320,16 @@ for (let r = 0; r < rounds; r++) {
         `serve errors at c=${connections}: ${result.errors} errors, ${result["4xx"]} 4xx, ${result["5xx"]} 5xx`,
       );
     const rps = result.requests.total / serveSeconds;
-    if (connections === 16) roundRatios.push(rps / rawNow);
+    if (connections === 16) {
+      roundRatios.push(rps / rawNow);
+      const after = await inferenceTotals(server.url);
+      const seconds = after.seconds - before.seconds;
+      const rowsRun = after.rows - before.rows;
+      c16Breakdown.push(
+        `worker busy ${((100 * seconds) / serveSeconds).toFixed(0)}%, ${(rowsRun / (after.batches - before.batches)).toFixed(1)} rows per batch, ` +
+          `session.run ${((1000 * seconds) / rowsRun).toFixed(1)} ms per row (raw batch ${sweepBest} just before: ${(1000 / rawNow).toFixed(1)} ms)`,
+      );
+    }
     const best = serveRate.get(connections);
     if (!best || rps > best.rps)
       serveRate.set(connections, { rps, p50: result.latency.p50, p99: result.latency.p99 });
@@ -434,5 +460,6 @@ console.log(
     ).toFixed(2)} ms, raw in-process ${percentile(raw1, 50).toFixed(2)} ms)` +
     `\nconcurrency 16 throughput / best raw (batch ${bestBatch}): ${ratio.toFixed(2)} (target ≥ 0.9) ${ratio >= 0.9 ? "PASS" : "MISS"}` +
     `\n  (per round, serve c=16 over the raw batch-${sweepBest} run just before it: median ${percentile(sortedRatios, 50).toFixed(2)}, ${sortedRatios.map((r) => r.toFixed(2)).join(" ")})` +
+    c16Breakdown.map((line, r) => `\n  (c=16 round ${r + 1}: ${line})`).join("") +
     `\n/health p99 during serve runs: ${percentile(health, 99).toFixed(2)} ms over ${health.length} polls (target < 20 ms) ${percentile(health, 99) < 20 ? "PASS" : "MISS"}`,
 );
