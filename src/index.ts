@@ -1,6 +1,6 @@
 /**
- * gpux as a library: what a program needs to pull a model, resolve a reference, load it, run its pipeline and
- * serve it over HTTP — the same use cases the CLI runs. Documented in docs/reference/library.md.
+ * gpux as a library: what a program needs to pull a model, resolve a reference, load it, run its pipeline,
+ * compare models and serve it over HTTP — the same use cases the CLI runs. Documented in docs/reference/library.md.
  */
 
 import { type ResolveOptions, resolveModelRef } from "./app/resolve.js";
@@ -8,6 +8,19 @@ import { resolveServeRefs } from "./app/resolve-repository.js";
 import { type LoadModelOptions, Model } from "./engine/model.js";
 import { type RunningServer, type ServeOptions, serveModels } from "./server/serve-models.js";
 
+export type { Agreement } from "./app/compare/agreement.js";
+export {
+  type ComparedGenerator,
+  type ComparedModel,
+  type CompareOptions,
+  type CompareReport,
+  compareModels,
+  type EncoderCompareReport,
+  type GenerationCompareReport,
+} from "./app/compare/compare-models.js";
+export { type CompareRequest, readDataset as readCompareDataset } from "./app/compare/read-dataset.js";
+export type { ModelSpec } from "./app/compare/resolve-variant.js";
+export type { TokenAgreement } from "./app/compare/token-agreement.js";
 export { type PullModelOptions, type PullModelResult, pullModel } from "./app/pull-model.js";
 export { type RemoveModelOptions, type RemoveModelResult, removeModel } from "./app/remove-model.js";
 export { type ResolveOptions, resolveModelRef } from "./app/resolve.js";

@@ -41,7 +41,15 @@ export const defaults = {
     // 2^22 values: ~10-40 MB of JSON that takes ~1-2 s to encode; an Expand to 2e7 values took 8.6 s.
     maxAnswerElements: 4 * 1024 * 1024,
   },
-  run: { runs: 100, warmup: 10 },
+  run: {
+    runs: 100,
+    warmup: 10,
+    /** A generation model's --benchmark (and compare) run makes a whole answer each time: fewer runs. */
+    generationRuns: 5,
+    generationWarmup: 1,
+  },
+  /** gpux compare of generation models: new tokens per answer (greedy). */
+  compare: { maxTokens: 32 },
   /** gpux.yml `runtime:` (a model's own; never shared between models). */
   runtime: { timeoutSeconds: 30, batchSize: 1 },
   model: { version: "1.0.0" },

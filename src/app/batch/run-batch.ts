@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { errorMessage, GpuxError, NotFoundError, UserError } from "../../util/errors.js";
+import { errorMessage, GpuxError, NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 import { OrderedWriter } from "./ordered-writer.js";
 import { readLines } from "./read-lines.js";
 import { lastRecordedLine } from "./resume-point.js";
@@ -8,8 +8,11 @@ import { lastRecordedLine } from "./resume-point.js";
 export interface BatchAnswerer {
   /** Requests in flight at once: enough to keep the model's batches full, few enough to bound memory. */
   readonly window: number;
-  /** The answer to one parsed line (without its `line` field); throws for a request it cannot answer. */
-  answer(request: unknown): Promise<object>;
+  /**
+   * The answer to one parsed line (without its `line` field); throws for a request it cannot answer. `signal`
+   * aborts when the line is past its time limit: work that can stop (a generation) stops.
+   */
+  answer(request: unknown, signal?: AbortSignal): Promise<object>;
 }
 
 /** Where a batch stands; `bytes` of `totalBytes` of the input are done (resumed lines included). */
@@ -37,6 +40,8 @@ export interface RunBatchOptions {
   output: string;
   errors: string;
   answerer: BatchAnswerer;
+  /** Seconds a line may take from when it is read; past it, it goes to the errors file. Default: no limit. */
+  lineTimeoutSeconds?: number;
   /** Called after each line is written. */
   onProgress?: (progress: BatchProgress) => void;
 }
@@ -58,6 +63,31 @@ function parseLine(text: string): unknown {
     throw notARequest("not a JSON object");
   }
   return request;
+}
+
+/**
+ * The answer to one line, or a RuntimeFailure once it has run `seconds` (then its signal aborts, so a
+ * generation frees its slot; an encoder's batch runs on, its answer unused).
+ */
+function answerWithin(
+  answerer: BatchAnswerer,
+  request: unknown,
+  seconds: number | undefined,
+): Promise<object> {
+  if (seconds === undefined) return answerer.answer(request);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(
+        new RuntimeFailure(`The line took longer than its ${seconds} s limit (--line-timeout).`, {
+          hint: "Raise --line-timeout, or ask for less (a lower max_tokens).",
+        }),
+      );
+    }, seconds * 1000);
+  });
+  return Promise.race([answerer.answer(request, controller.signal), late]).finally(() => clearTimeout(timer));
 }
 
 const notARequest = (what: string) =>
@@ -130,7 +160,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
       }
       inFlight++;
       Promise.resolve()
-        .then(() => options.answerer.answer(request))
+        .then(() => answerWithin(options.answerer, request, options.lineTimeoutSeconds))
         .then(
           (answer) => settle(line.number, line.end, { answer: { line: line.number, ...answer } }),
           (error: unknown) => settle(line.number, line.end, { error: lineError(line.number, error) }),

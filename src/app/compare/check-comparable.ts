@@ -10,22 +10,12 @@ const signature = (specs: readonly TensorSpec[]) =>
 
 /**
  * Models can be compared when they answer the same kind of request: the same task, or (models without a
- * task, answered as raw tensors) the same graph inputs and outputs, by name and dtype. Generation models
- * are refused: comparing their tokens is not built yet (issue 14).
+ * task, answered as raw tensors) the same graph inputs and outputs, by name and dtype. Text-generation
+ * models are compared with each other only (on their generated tokens), as the task check says.
  */
 export async function checkComparable(models: ReadonlyArray<{ name: string; loaded: LoadedConfig }>) {
   const [first, ...others] = models;
   if (!first) return;
-  for (const model of models) {
-    if (taskOf(model.loaded) === "text-generation") {
-      throw new UserError(
-        `'${model.name}' is a text-generation model; gpux compare does not compare generated tokens yet.`,
-        {
-          hint: "Compare encoder models (classifiers, embedders, raw graphs); time a generation model with `gpux run --benchmark`.",
-        },
-      );
-    }
-  }
   const firstIo = taskOf(first.loaded) === "raw" ? await readOnnxIo(first.loaded.modelPath) : undefined;
   for (const other of others) {
     const [a, b] = [taskOf(first.loaded), taskOf(other.loaded)];

@@ -14,12 +14,16 @@ export interface ComparableRow {
   label?: string;
   scores?: Record<string, number>;
   vector?: number[];
+  /** Generation models: the greedy continuation's token ids. */
+  tokens?: number[];
 }
 
-/** How answers of a model are compared: by labels and scores, by embeddings, or by raw output values. */
-export type CompareKind = "classification" | "embedding" | "raw";
+/** How answers of an encoder model are compared: by labels and scores, by embeddings, or by raw output values. */
+export type EncoderKind = "classification" | "embedding" | "raw";
+/** Generation models are compared on the tokens they generate. */
+export type CompareKind = EncoderKind | "generation";
 
-export function compareKind(model: Model): CompareKind {
+export function compareKind(model: Model): EncoderKind {
   const task = model.loaded.config.task;
   if (task === undefined || task === "raw") return "raw";
   const pipeline = taskDefinition(task).pipeline;
@@ -50,7 +54,7 @@ function embeddingRows(answer: unknown): ComparableRow[] | undefined {
 /** The rows of one answer: one per text (or image) of the request; raw tensors are a single row. */
 export function comparableRows(
   model: Model,
-  kind: CompareKind,
+  kind: EncoderKind,
   outputs: TensorMap,
   prepared: Prepared,
   answer: unknown,

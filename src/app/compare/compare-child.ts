@@ -4,7 +4,11 @@
  */
 import { errorMessage, GpuxError } from "../../util/errors.js";
 import type { ChildError, FromChild } from "./child-messages.js";
+import { measureGeneration } from "./measure-generation.js";
 import { type MeasureJob, measureModel, RequestFailure } from "./measure-model.js";
+
+const measure = (job: MeasureJob) =>
+  job.loaded.config.task === "text-generation" ? measureGeneration(job) : measureModel(job);
 
 function childError(error: unknown): ChildError {
   const request = error instanceof RequestFailure ? error.index : undefined;
@@ -18,7 +22,7 @@ function childError(error: unknown): ChildError {
 process.once("message", async (job: MeasureJob) => {
   let reply: FromChild;
   try {
-    reply = { kind: "result", measurement: await measureModel(job) };
+    reply = { kind: "result", measurement: await measure(job) };
   } catch (error) {
     reply = { kind: "error", error: childError(error) };
   }

@@ -3,28 +3,36 @@ import { basename, dirname, join } from "node:path";
 import type { DurationStats } from "../../engine/benchmark.js";
 import { externalDataOf } from "../../registry/select-files.js";
 import { UserError } from "../../util/errors.js";
+import { defaults } from "../../util/settings.js";
 import { type Agreement, accuracyOf, agreementWith } from "./agreement.js";
 import { checkComparable } from "./check-comparable.js";
-import type { CompareKind } from "./comparable-rows.js";
+import type { EncoderKind } from "./comparable-rows.js";
+import type { GenerationMeasurement } from "./measure-generation.js";
 import { measureInChild } from "./measure-in-child.js";
-import type { BatchThroughput, ModelMeasurement } from "./measure-model.js";
+import type { BatchThroughput, EncoderMeasurement, ModelMeasurement } from "./measure-model.js";
 import type { CompareRequest } from "./read-dataset.js";
 import { type ModelSpec, resolveVariant } from "./resolve-variant.js";
+import { type TokenAgreement, tokenAgreementWith } from "./token-agreement.js";
 
 export interface CompareOptions {
   requests: CompareRequest[];
   /** Execution provider for every model (default: each gpux.yml's). */
   provider?: string;
-  /** Timed runs of the first request at batch 1, and untimed ones before them. */
-  runs: number;
-  warmup: number;
+  /**
+   * Timed runs of the first request, and untimed ones before them (default: defaults.run: 100 and 10 at batch 1
+   * for encoders; 5 and 1 whole answers for generation models).
+   */
+  runs?: number;
+  warmup?: number;
+  /** Generation models: new tokens per greedy answer (default defaults.compare.maxTokens). */
+  maxTokens?: number;
   cwd?: string;
   /** Told before each model is measured (the CLI prints progress). */
   onModel?: (name: string, index: number, total: number) => void;
 }
 
-/** One model's line of the report; every key is part of `gpux compare --json`. */
-export interface ComparedModel {
+/** What every model's line of the report holds; every key is part of `gpux compare --json`. */
+interface ComparedBase {
   model: string;
   variant: string | null;
   name: string;
@@ -33,24 +41,50 @@ export interface ComparedModel {
   /** The ONNX graph file and its external data. */
   size_bytes: number;
   load_ms: number;
-  latency_ms: DurationStats;
-  latency_samples_ms: number[];
-  throughput: { best_per_second: number; best_batch_size: number; by_batch_size: BatchThroughput[] };
   /** getrusage maxRSS of the model's own process; model_rss_bytes: the part above the runtime's own. */
   peak_rss_bytes: number;
   model_rss_bytes: number;
-  /** Share of labelled rows answered with the expected label; null without labels. */
+  /** Share of labelled rows answered with the expected label; null without labels (and for generation). */
   accuracy: number | null;
+}
+
+/** An encoder model's line: batch-1 latency of the first request, batched throughput, answer agreement. */
+export interface ComparedModel extends ComparedBase {
+  latency_ms: DurationStats;
+  latency_samples_ms: number[];
+  throughput: { best_per_second: number; best_batch_size: number; by_batch_size: BatchThroughput[] };
   /** Against the baseline (the first model); null for the baseline itself. */
   agreement: Agreement | null;
 }
 
-export interface CompareReport {
-  kind: CompareKind;
+/** A generation model's line: time to first token and decode speed of the first prompt, token agreement. */
+export interface ComparedGenerator extends ComparedBase {
+  time_to_first_token_ms: DurationStats;
+  time_to_first_token_samples_ms: number[];
+  decode_tokens_per_second: DurationStats;
+  /** Against the baseline (the first model); null for the baseline itself. */
+  agreement: TokenAgreement | null;
+}
+
+interface ReportBase {
   requests: number;
   labelled_rows: number;
+}
+
+/** The report on encoder models (classifiers, embedders, raw graphs). */
+export interface EncoderCompareReport extends ReportBase {
+  kind: EncoderKind;
   models: ComparedModel[];
 }
+
+/** The report on text-generation models: greedy answers of `max_tokens` tokens at most. */
+export interface GenerationCompareReport extends ReportBase {
+  kind: "generation";
+  max_tokens: number;
+  models: ComparedGenerator[];
+}
+
+export type CompareReport = EncoderCompareReport | GenerationCompareReport;
 
 /** Bytes on disk of an ONNX graph and the external data files beside it. */
 async function onnxSize(modelPath: string): Promise<number> {
@@ -95,8 +129,10 @@ export async function compareModels(
     })),
   );
   await checkComparable(resolved);
+  const generation = resolved[0]?.loaded.config.task === "text-generation"; // one task for all, checked
   const requests = options.requests.map((r) => r.request);
-  const measured = [];
+  const maxTokens = options.maxTokens ?? defaults.compare.maxTokens;
+  const measured: Measured[] = [];
   for (const [index, model] of resolved.entries()) {
     options.onModel?.(model.name, index, resolved.length);
     const measurement = await measureInChild(
@@ -104,16 +140,45 @@ export async function compareModels(
         loaded: model.loaded,
         requests,
         provider: options.provider,
-        runs: options.runs,
-        warmup: options.warmup,
+        runs: options.runs ?? (generation ? defaults.run.generationRuns : defaults.run.runs),
+        warmup: options.warmup ?? (generation ? defaults.run.generationWarmup : defaults.run.warmup),
+        maxTokens,
       },
       (request) => `'${model.name}' failed${requestPlace(options.requests, request)}`,
     );
     measured.push({ ...model, measurement, size: await onnxSize(model.loaded.modelPath) });
   }
-  const labels = options.requests.map((r) => r.labels);
-  const baseline = (measured[0] as { measurement: ModelMeasurement }).measurement; // two or more, checked above
-  options.requests.forEach((request, r) => {
+  if (generation) return generationReport(measured, requests.length, maxTokens);
+  return encoderReport(measured, options.requests);
+}
+
+interface Measured {
+  spec: ModelSpec;
+  loaded: Awaited<ReturnType<typeof resolveVariant>>;
+  measurement: ModelMeasurement;
+  size: number;
+}
+
+/** The figures every model's line has, whatever its kind. */
+function baseFigures({ spec, loaded, measurement: m, size }: Measured): Omit<ComparedBase, "accuracy"> {
+  return {
+    model: spec.ref,
+    variant: spec.variant ?? null,
+    name: m.name,
+    task: loaded.config.task ?? "raw",
+    provider: m.provider,
+    size_bytes: size,
+    load_ms: m.load_ms,
+    peak_rss_bytes: m.peak_rss_bytes,
+    model_rss_bytes: Math.max(0, m.peak_rss_bytes - m.baseline_rss_bytes),
+  };
+}
+
+function encoderReport(measured: Measured[], dataset: readonly CompareRequest[]): EncoderCompareReport {
+  const all = measured.map((m) => m.measurement as EncoderMeasurement);
+  const baseline = all[0] as EncoderMeasurement; // two or more, checked above
+  const labels = dataset.map((r) => r.labels);
+  dataset.forEach((request, r) => {
     const answered = baseline.rows[r]?.length ?? 0;
     if (request.labels && request.labels.length !== answered) {
       throw new UserError(
@@ -124,18 +189,13 @@ export async function compareModels(
   });
   return {
     kind: baseline.kind,
-    requests: requests.length,
+    requests: dataset.length,
     labelled_rows: labels.reduce((sum, l) => sum + (l?.length ?? 0), 0),
-    models: measured.map(({ spec, loaded, measurement: m, size }, index) => {
+    models: measured.map((model, index) => {
+      const m = all[index] as EncoderMeasurement;
       const best = m.throughput.reduce((a, b) => (b.per_second > a.per_second ? b : a));
       return {
-        model: spec.ref,
-        variant: spec.variant ?? null,
-        name: m.name,
-        task: loaded.config.task ?? "raw",
-        provider: m.provider,
-        size_bytes: size,
-        load_ms: m.load_ms,
+        ...baseFigures(model),
         latency_ms: m.latency_ms,
         latency_samples_ms: m.latency_samples_ms,
         throughput: {
@@ -143,10 +203,35 @@ export async function compareModels(
           best_batch_size: best.batch_size,
           by_batch_size: m.throughput,
         },
-        peak_rss_bytes: m.peak_rss_bytes,
-        model_rss_bytes: Math.max(0, m.peak_rss_bytes - m.baseline_rss_bytes),
         accuracy: accuracyOf(m.rows, labels) ?? null,
         agreement: index === 0 ? null : agreementWith(baseline.rows, m.rows, baseline.kind),
+      };
+    }),
+  };
+}
+
+/** Generation models: labels are not compared (a continuation is not a label), tokens are. */
+function generationReport(
+  measured: Measured[],
+  requests: number,
+  maxTokens: number,
+): GenerationCompareReport {
+  const all = measured.map((m) => m.measurement as GenerationMeasurement);
+  const baseline = all[0] as GenerationMeasurement;
+  return {
+    kind: "generation",
+    requests,
+    labelled_rows: 0,
+    max_tokens: maxTokens,
+    models: measured.map((model, index) => {
+      const m = all[index] as GenerationMeasurement;
+      return {
+        ...baseFigures(model),
+        time_to_first_token_ms: m.time_to_first_token_ms,
+        time_to_first_token_samples_ms: m.time_to_first_token_samples_ms,
+        decode_tokens_per_second: m.decode_tokens_per_second,
+        accuracy: null,
+        agreement: index === 0 ? null : tokenAgreementWith(baseline.rows, m.rows),
       };
     }),
   };

@@ -60,7 +60,10 @@ const round = (value: number) => Number(value.toFixed(2));
  * a dot (spread vertically so they do not hide each other), the box from p25 to p75 with the median, the
  * whisker from the fastest to the slowest run.
  */
-export function latencyChartSvg(series: readonly LatencySeries[]): string {
+export function latencyChartSvg(
+  series: readonly LatencySeries[],
+  axisTitle = "latency at batch 1, ms, end to end",
+): string {
   const plotWidth = layout.width - layout.label - layout.right;
   const axis = scale(
     series.flatMap((s) => s.samples_ms),
@@ -97,9 +100,9 @@ export function latencyChartSvg(series: readonly LatencySeries[]): string {
     )
     .join("");
   return (
-    `<svg id="latency-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${layout.width} ${height}" width="${layout.width}" height="${height}" role="img" aria-label="latency per request at batch 1, in milliseconds">` +
+    `<svg id="latency-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${layout.width} ${height}" width="${layout.width}" height="${height}" role="img" aria-label="${escapeXml(axisTitle)}">` +
     parts.join("") +
     `<g class="axis"><line x1="${layout.label}" x2="${layout.width - layout.right}" y1="${axisY}" y2="${axisY}"/>${tickMarks}` +
-    `<text x="${layout.label + plotWidth / 2}" y="${axisY + 34}" text-anchor="middle">latency at batch 1, ms (end to end${axis.log ? ", log scale" : ""})</text></g></svg>`
+    `<text x="${layout.label + plotWidth / 2}" y="${axisY + 34}" text-anchor="middle">${escapeXml(axisTitle)}${axis.log ? " (log scale)" : ""}</text></g></svg>`
   );
 }

@@ -2,7 +2,8 @@ import type { LoadedConfig } from "../../config/load-config.js";
 import { benchmarkModel, type DurationStats } from "../../engine/benchmark.js";
 import { Model } from "../../engine/model.js";
 import { releaseTensorBuffers } from "../../runtime/buffer-pool.js";
-import { type ComparableRow, type CompareKind, comparableRows, compareKind } from "./comparable-rows.js";
+import { type ComparableRow, comparableRows, compareKind, type EncoderKind } from "./comparable-rows.js";
+import type { GenerationMeasurement } from "./measure-generation.js";
 
 /** Batch sizes tried for the best batched throughput (texts per request; a text request holds 256 at most). */
 export const throughputBatchSizes = [1, 8, 32] as const;
@@ -15,6 +16,8 @@ export interface MeasureJob {
   /** Timed and untimed runs at batch 1 (the batched runs take fewer, see below). */
   runs: number;
   warmup: number;
+  /** Generation models: new tokens per answer, the same for every model. */
+  maxTokens: number;
 }
 
 export interface BatchThroughput {
@@ -23,11 +26,11 @@ export interface BatchThroughput {
   per_second: number;
 }
 
-/** One model's answers and figures, as its process reports them. */
-export interface ModelMeasurement {
+/** One encoder model's answers and figures, as its process reports them. */
+export interface EncoderMeasurement {
   name: string;
   provider: string;
-  kind: CompareKind;
+  kind: EncoderKind;
   /** Model.load: session creation and the pipeline's files. */
   load_ms: number;
   /** The comparable rows of each request's answer, in request order. */
@@ -40,6 +43,8 @@ export interface ModelMeasurement {
   baseline_rss_bytes: number;
   peak_rss_bytes: number;
 }
+
+export type ModelMeasurement = EncoderMeasurement | GenerationMeasurement;
 
 /** A request whose answer failed, with its index, so the caller can name the dataset line. */
 export class RequestFailure extends Error {
@@ -71,9 +76,9 @@ export function mergeRequests(requests: readonly unknown[]): unknown {
   return merged;
 }
 
-const rssBytes = () => process.resourceUsage().maxRSS * 1024;
+export const rssBytes = () => process.resourceUsage().maxRSS * 1024;
 
-async function answerRows(model: Model, kind: CompareKind, requests: readonly unknown[]) {
+async function answerRows(model: Model, kind: EncoderKind, requests: readonly unknown[]) {
   const rows: ComparableRow[][] = [];
   for (const [index, request] of requests.entries()) {
     try {
@@ -110,7 +115,7 @@ async function batchedThroughput(model: Model, job: MeasureJob, atOne: number): 
 }
 
 /** Load the model, answer every request, time it (benchmarkModel), and read the process's peak memory. */
-export async function measureModel(job: MeasureJob): Promise<ModelMeasurement> {
+export async function measureModel(job: MeasureJob): Promise<EncoderMeasurement> {
   const baseline = rssBytes();
   const start = process.hrtime.bigint();
   const model = await Model.load(job.loaded, { provider: job.provider, origin: "cli" });

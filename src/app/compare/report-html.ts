@@ -24,8 +24,13 @@ export function renderReportHtml(report: CompareReport, table: ReportTable): str
   const cell = (tag: string, text: string) => `<${tag}>${escapeXml(text)}</${tag}>`;
   const head = `<tr>${table.header.map((h) => cell("th", h)).join("")}</tr>`;
   const body = table.rows.map((row) => `<tr>${row.map((c) => cell("td", c)).join("")}</tr>`).join("\n");
+  const generation = report.kind === "generation";
   const chart = latencyChartSvg(
-    report.models.map((m, i) => ({ name: table.header[i + 1] ?? m.model, samples_ms: m.latency_samples_ms })),
+    report.models.map((m, i) => ({
+      name: table.header[i + 1] ?? m.model,
+      samples_ms: "latency_samples_ms" in m ? m.latency_samples_ms : m.time_to_first_token_samples_ms,
+    })),
+    generation ? "time to first token, ms" : undefined,
   );
   const labelled = report.labelled_rows > 0 ? `, ${report.labelled_rows} labelled` : "";
   return `<!doctype html>
@@ -35,8 +40,8 @@ export function renderReportHtml(report: CompareReport, table: ReportTable): str
 <p>${report.requests} request(s)${labelled}; the first model is the baseline, the others are shown with their ratio to it.</p>
 <table id="compare-table">${head}
 ${body}</table>
-<h2>Latency at batch 1</h2>
-<p>Each dot is one timed run of the first request; the box spans p25 to p75, the red line is the median, the whisker runs from the fastest to the slowest run.</p>
+<h2>${generation ? "Time to first token" : "Latency at batch 1"}</h2>
+<p>Each dot is one timed ${generation ? "answer to the first prompt" : "run of the first request"}; the box spans p25 to p75, the red line is the median, the whisker runs from the fastest to the slowest run.</p>
 ${chart}
 </body></html>
 `;

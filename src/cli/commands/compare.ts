@@ -1,17 +1,12 @@
 import type { Command } from "commander";
-import {
-  type ComparedModel,
-  type CompareReport,
-  compareModels,
-  requireTwoModels,
-} from "../../app/compare/compare-models.js";
+import { compareModels, requireTwoModels } from "../../app/compare/compare-models.js";
 import { type CompareRequest, readDataset } from "../../app/compare/read-dataset.js";
-import { type ReportTable, renderReportHtml } from "../../app/compare/report-html.js";
+import { renderReportHtml } from "../../app/compare/report-html.js";
 import type { ModelSpec } from "../../app/compare/resolve-variant.js";
 import { UserError } from "../../util/errors.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
 import { defaults } from "../../util/settings.js";
-import { formatBytes } from "../format-bytes.js";
+import { reportTable } from "../compare-table.js";
 import { formatTable } from "../format-table.js";
 import { numberOption } from "../number-option.js";
 import { readRequest } from "../read-request.js";
@@ -22,8 +17,9 @@ interface CompareFlags {
   text?: string;
   file?: string;
   provider?: string;
-  runs: number;
-  warmup: number;
+  runs?: number;
+  warmup?: number;
+  maxTokens?: number;
   json?: boolean;
   html?: string;
 }
@@ -87,96 +83,6 @@ async function readRequests(flags: CompareFlags): Promise<CompareRequest[]> {
   return [{ request: await readRequest({ input: flags.input, text: flags.text }) }];
 }
 
-const ms = (value: number) => `${value < 10 ? value.toFixed(3) : value.toFixed(1)} ms`;
-const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
-const small = (value: number | null | undefined) =>
-  value === null || value === undefined ? "—" : value === 0 ? "0" : value.toPrecision(3);
-
-/** Each model's figure, and for the others the ratio to the baseline's (×0.45: less than half of it). */
-function figureRow(
-  label: string,
-  models: readonly ComparedModel[],
-  value: (m: ComparedModel) => number,
-  show: (n: number) => string,
-): string[] {
-  const base = value(models[0] as ComparedModel);
-  return [
-    label,
-    ...models.map((m, i) => {
-      const v = value(m);
-      return i === 0 || base === 0 ? show(v) : `${show(v)} (×${(v / base).toFixed(2)})`;
-    }),
-  ];
-}
-
-/** One side-by-side table: the baseline first, each row one figure; --html draws the same table. */
-export function reportTable(report: CompareReport): ReportTable {
-  const models = report.models;
-  // each model by its gpux.yml name (a folder's name, not its whole path), by what was typed when names repeat
-  const named = (name: (m: ComparedModel) => string) =>
-    models.map((m) => (m.variant ? `${name(m)} (${m.variant})` : name(m)));
-  const short = named((m) => m.name);
-  const header = ["", ...(new Set(short).size === short.length ? short : named((m) => m.model))];
-  const each = (label: string, cell: (m: ComparedModel) => string) => [label, ...models.map(cell)];
-  const agreement = (cell: (a: NonNullable<ComparedModel["agreement"]>) => string) => (m: ComparedModel) =>
-    m.agreement ? cell(m.agreement) : "baseline";
-  const rows: string[][] = [
-    each("task", (m) => m.task),
-    each("provider", (m) => m.provider),
-    figureRow("size on disk", models, (m) => m.size_bytes, formatBytes),
-    figureRow("load", models, (m) => m.load_ms, ms),
-    figureRow("latency p50", models, (m) => m.latency_ms.p50, ms),
-    figureRow("latency p99", models, (m) => m.latency_ms.p99, ms),
-    figureRow(
-      "best throughput",
-      models,
-      (m) => m.throughput.best_per_second,
-      (v) => `${v.toFixed(1)}/s`,
-    ),
-    each("  at batch", (m) => String(m.throughput.best_batch_size)),
-    figureRow("peak memory (RSS)", models, (m) => m.peak_rss_bytes, formatBytes),
-    figureRow("  of it the model", models, (m) => m.model_rss_bytes, formatBytes),
-  ];
-  if (report.labelled_rows > 0)
-    rows.push(each("accuracy", (m) => (m.accuracy === null ? "—" : percent(m.accuracy))));
-  if (report.kind === "classification")
-    rows.push(
-      each(
-        "top-1 agreement",
-        agreement((a) => percent(a.top1_agreement ?? 0)),
-      ),
-    );
-  if (report.kind === "embedding") {
-    rows.push(
-      each(
-        "cosine mean",
-        agreement((a) => small(a.cosine_mean)),
-      ),
-    );
-    rows.push(
-      each(
-        "cosine min",
-        agreement((a) => small(a.cosine_min)),
-      ),
-    );
-  }
-  const values =
-    report.kind === "classification" ? "score" : report.kind === "embedding" ? "embedding" : "output";
-  rows.push(
-    each(
-      `max |${values} diff|`,
-      agreement((a) => small(a.max_abs_diff)),
-    ),
-  );
-  rows.push(
-    each(
-      `mean |${values} diff|`,
-      agreement((a) => small(a.mean_abs_diff)),
-    ),
-  );
-  return { header, rows };
-}
-
 async function compare(models: string[], flags: CompareFlags, command: Command): Promise<void> {
   const specs = modelSpecs(command, models);
   requireTwoModels(specs);
@@ -186,6 +92,7 @@ async function compare(models: string[], flags: CompareFlags, command: Command):
     provider: flags.provider,
     runs: flags.runs,
     warmup: flags.warmup,
+    maxTokens: flags.maxTokens,
     onModel: (name, index, total) => {
       if (!flags.json) process.stderr.write(`measuring ${index + 1}/${total}: ${name} …\n`);
     },
@@ -200,8 +107,13 @@ async function compare(models: string[], flags: CompareFlags, command: Command):
     return;
   }
   const labelled = report.labelled_rows > 0 ? `, ${report.labelled_rows} labelled` : "";
+  const generation = report.kind === "generation";
+  const runs = flags.runs ?? (generation ? defaults.run.generationRuns : defaults.run.runs);
+  const timed = generation
+    ? `greedy answers of up to ${report.max_tokens} tokens; speed: the first prompt, ${runs} timed answers`
+    : `latency: the first request, ${runs} timed runs`;
   process.stdout.write(
-    `${report.requests} request(s)${labelled}; latency: the first request, ${flags.runs} timed runs\n\n${formatTable(table.header, table.rows)}\n`,
+    `${report.requests} request(s)${labelled}; ${timed}\n\n${formatTable(table.header, table.rows)}\n`,
   );
 }
 
@@ -216,13 +128,24 @@ export function registerCompareCommand(program: Command): void {
     .option("-f, --file <path>", "a dataset: one JSON request per line, with an optional `label`")
     .option("-p, --provider <name>", "execution provider for every model: auto, cuda, cpu, …")
     .addOption(
-      numberOption("--runs <n>", "timed runs of the first request per model", {
-        min: 1,
-        default: defaults.run.runs,
-      }),
+      numberOption(
+        "--runs <n>",
+        `timed runs of the first request per model (default ${defaults.run.runs}; generation: ${defaults.run.generationRuns} whole answers)`,
+        { min: 1 },
+      ),
     )
     .addOption(
-      numberOption("--warmup <n>", "untimed runs before them", { min: 0, default: defaults.run.warmup }),
+      numberOption(
+        "--warmup <n>",
+        `untimed runs before them (default ${defaults.run.warmup}; generation: ${defaults.run.generationWarmup})`,
+        { min: 0 },
+      ),
+    )
+    .addOption(
+      numberOption("--max-tokens <n>", "generation models: new tokens per greedy answer", {
+        min: 1,
+        default: defaults.compare.maxTokens,
+      }),
     )
     .option("--json", "the report as JSON (see docs/reference/cli.md)")
     .option("--html <path>", "also write the report as a self-contained HTML page with the latency chart")

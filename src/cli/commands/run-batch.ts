@@ -5,14 +5,15 @@ import {
   batchInputSize,
   runBatch,
 } from "../../app/batch/run-batch.js";
+import { generationRequestInput } from "../../app/generation-input.js";
 import { resolveModelRef } from "../../app/resolve.js";
-import type { GenerationInput } from "../../engine/generation/generator.js";
-import type { ChatMessage } from "../../pipeline/text/chat-template.js";
+import { GenerationScheduler } from "../../engine/generation/generation-scheduler.js";
+import { modelServingOptions } from "../../engine/serving-options.js";
 import { UserError } from "../../util/errors.js";
 import { log } from "../../util/log.js";
 import { createBatchProgress } from "../batch-progress.js";
 import { openGenerator } from "../generation/open-generator.js";
-import { promptInput, runPrompt } from "../generation/run-prompt.js";
+import { promptResult } from "../generation/run-prompt.js";
 import { type SamplingFlags, samplingFromFlags } from "../generation/sampling-flags.js";
 import { formatDuration } from "../progress-rate.js";
 
@@ -28,26 +29,9 @@ export interface BatchRunFlags extends SamplingFlags {
   raw?: boolean;
   system?: string;
   timeout?: number;
+  maxConcurrentSequences?: number;
+  lineTimeout?: number;
   json?: boolean;
-}
-
-/** A line of a batch for a generation model: `{"prompt": …}` (with an optional `system`) or `{"messages": […]}`. */
-function generationInput(
-  request: Record<string, unknown>,
-  flags: BatchRunFlags,
-  template: Parameters<typeof promptInput>[0],
-): GenerationInput {
-  if (Array.isArray(request.messages)) return { messages: request.messages as ChatMessage[] };
-  if (typeof request.prompt === "string") {
-    const system = typeof request.system === "string" ? request.system : flags.system;
-    return promptInput(template, { prompt: request.prompt, system, raw: flags.raw });
-  }
-  throw new UserError(
-    'A line for a generation model needs "prompt" (text) or "messages" (a list of turns).',
-    {
-      hint: 'Write {"prompt": "…"} or {"messages": [{"role": "user", "content": "…"}]} on each line.',
-    },
-  );
 }
 
 async function openAnswerer(
@@ -56,6 +40,11 @@ async function openAnswerer(
 ): Promise<BatchAnswerer & { close(): Promise<void> }> {
   const loaded = await resolveModelRef(ref, { configPath: flags.config });
   if (loaded.config.task !== "text-generation") {
+    if (flags.maxConcurrentSequences !== undefined) {
+      throw new UserError("--max-concurrent-sequences applies to text-generation models only.", {
+        hint: "Use --max-batch-size and --workers for this model, or leave the flag out.",
+      });
+    }
     for (const warning of loaded.warnings) log.warn(warning);
     return openEncoderAnswerer(loaded, {
       provider: flags.provider,
@@ -70,12 +59,21 @@ async function openAnswerer(
     timeoutSeconds: flags.timeout,
   });
   const { generator, model } = opened;
+  const { maxConcurrentSequences } = modelServingOptions(loaded.config, {
+    maxConcurrentSequences: flags.maxConcurrentSequences,
+  });
+  // continuous batching, as `gpux serve` answers concurrent requests: the lines share decode steps. As many
+  // wait as run, so a finished sequence's slot is refilled at once (runBatch never submits more than window).
+  const scheduler = new GenerationScheduler(generator, {
+    maxConcurrentSequences,
+    maxWaitingSequences: maxConcurrentSequences,
+  });
+  const meta = { model: model.name, provider: model.provider };
   return {
-    // one sequence at a time: the generator runs one request's decode loop
-    window: 1,
-    async answer(request) {
-      const input = generationInput(request as Record<string, unknown>, flags, generator);
-      return runPrompt(generator, input, sampling, { model: model.name, provider: model.provider });
+    window: 2 * maxConcurrentSequences,
+    async answer(request, signal) {
+      const input = generationRequestInput(generator, request as Record<string, unknown>, flags);
+      return promptResult(scheduler.submit({ input, sampling, signal }), meta);
     },
     close: () => opened.close(),
   };
@@ -117,6 +115,7 @@ export async function runBatchCommand(ref: string | undefined, flags: BatchRunFl
       output,
       errors,
       answerer,
+      lineTimeoutSeconds: flags.lineTimeout,
       onProgress: (p) => progress.update(p),
     });
   } finally {

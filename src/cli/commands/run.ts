@@ -38,6 +38,8 @@ interface RunOptions extends SamplingFlags {
   errors?: string;
   maxBatchSize?: number;
   workers?: number;
+  maxConcurrentSequences?: number;
+  lineTimeout?: number;
 }
 
 const fmt = (ms: number) => ms.toFixed(3);
@@ -64,6 +66,8 @@ const batchOnlyFlags = {
   errors: "--errors",
   maxBatchSize: "--max-batch-size",
   workers: "--workers",
+  maxConcurrentSequences: "--max-concurrent-sequences",
+  lineTimeout: "--line-timeout",
 } as const;
 const notWithBatch = {
   input: "--input",
@@ -202,6 +206,19 @@ export function registerRunCommand(program: Command): void {
     .addOption(
       numberOption("--workers <n>", "with --batch: inference threads (default: gpux.yml serving, 1)", {
         min: 1,
+      }),
+    )
+    .addOption(
+      numberOption(
+        "--max-concurrent-sequences <n>",
+        `with --batch, text-generation: lines decoding together (default: gpux.yml serving, ${defaults.serve.maxConcurrentSequences})`,
+        { min: 1 },
+      ),
+    )
+    .addOption(
+      numberOption("--line-timeout <seconds>", "with --batch: a line taking longer goes to the errors file", {
+        min: 0.001,
+        integer: false,
       }),
     )
     .option("--prompt <text>", "text-generation models: generate an answer, streamed to stdout")

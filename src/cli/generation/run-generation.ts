@@ -1,3 +1,4 @@
+import { checkPrompt, promptInput } from "../../app/generation-input.js";
 import { resolveModelRef } from "../../app/resolve.js";
 import type { DurationStats } from "../../engine/benchmark.js";
 import {
@@ -5,11 +6,12 @@ import {
   type GenerationBenchmarkResult,
 } from "../../engine/generation/benchmark-generation.js";
 import { writeFileAtomic } from "../../util/fs-atomic.js";
+import { defaults } from "../../util/settings.js";
 import { formatTable } from "../format-table.js";
 import { readStdin } from "../read-stdin.js";
 import { chatSession } from "./chat-session.js";
 import { openGenerator } from "./open-generator.js";
-import { checkPrompt, promptInput, runPrompt } from "./run-prompt.js";
+import { runPrompt } from "./run-prompt.js";
 import { type SamplingFlags, samplingFromFlags } from "./sampling-flags.js";
 
 /** The `gpux run` flags the generation path reads. */
@@ -26,9 +28,6 @@ export interface GenerationRunFlags extends SamplingFlags {
   runs?: number;
   warmup?: number;
 }
-
-/** --benchmark on a generation model: each run generates a whole answer, so fewer runs than a tensor call's. */
-const generationBenchmark = { runs: 5, warmup: 1 };
 
 /** Used by --benchmark without --prompt: about 128 tokens of ordinary English for most tokenizers. */
 const benchmarkPrompt =
@@ -76,7 +75,7 @@ function printBenchmark(result: GenerationBenchmarkResult): void {
 export async function runGeneration(ref: string | undefined, flags: GenerationRunFlags): Promise<void> {
   const sampling = samplingFromFlags(flags);
   const timeoutSeconds = flags.timeout;
-  const { runs = generationBenchmark.runs, warmup = generationBenchmark.warmup } = flags;
+  const { runs = defaults.run.generationRuns, warmup = defaults.run.generationWarmup } = flags;
   const interactive = flags.prompt === undefined && !flags.benchmark && process.stdin.isTTY === true;
   const prompt = flags.prompt ?? (flags.benchmark ? benchmarkPrompt : interactive ? "" : await readStdin());
   if (!interactive) checkPrompt(prompt);
