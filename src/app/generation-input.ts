@@ -1,4 +1,5 @@
 import type { GenerationInput, TextGenerator } from "../engine/generation/generator.js";
+import { checkSampling, type SamplingRequest } from "../engine/generation/sampling.js";
 import type { ChatMessage } from "../pipeline/text/chat-template.js";
 import { UserError } from "../util/errors.js";
 
@@ -61,4 +62,28 @@ export function generationRequestInput(
       hint: 'Write {"prompt": "…"} or {"messages": [{"role": "user", "content": "…"}]} on each line.',
     },
   );
+}
+
+/** A request's own sampling fields (snake_case, as the HTTP API names them) and the SamplingRequest keys. */
+const samplingFields = {
+  max_tokens: "maxTokens",
+  temperature: "temperature",
+  top_p: "topP",
+  top_k: "topK",
+  min_p: "minP",
+  repetition_penalty: "repetitionPenalty",
+  seed: "seed",
+  stop: "stop",
+} as const satisfies Record<string, keyof SamplingRequest>;
+
+/** `base` (the command's sampling flags) with the fields a request sets itself, checked as every request is. */
+export function requestSampling(request: Record<string, unknown>, base: SamplingRequest): SamplingRequest {
+  const own: Record<string, unknown> = {};
+  for (const [field, key] of Object.entries(samplingFields)) {
+    if (request[field] !== undefined) own[key] = request[field];
+  }
+  if (Object.keys(own).length === 0) return base;
+  const sampling = { ...base, ...own } as SamplingRequest;
+  checkSampling(sampling);
+  return sampling;
 }

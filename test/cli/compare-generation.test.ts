@@ -115,8 +115,13 @@ test("generation models: the tiny Qwen3 against itself, its q8 variant and the t
   ]);
   assert.equal(compared.code, 0, compared.stderr);
   const report = JSON.parse(compared.stdout) as GenerationReport;
+  // the terminal table is the same table: one quick look that it prints
+  const text = await runCli(["compare", repo, repo, "--text", "hi", ...quick, "--runs", "1"]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^exact match +baseline +100\.0 %$/m);
 
-  const [fp32, q8, other] = [await runTokens(repo), await runTokens(q8Only), await runTokens(llama)];
+  // each model's prompts one after the other, the three models side by side
+  const [fp32, q8, other] = await Promise.all([runTokens(repo), runTokens(q8Only), runTokens(llama)]);
   assert.equal(report.kind, "generation");
   assert.equal(report.requests, 3);
   assert.equal(report.max_tokens, maxTokens);
@@ -154,36 +159,28 @@ test("generation models: the tiny Qwen3 against itself, its q8 variant and the t
     assert.equal(model.accuracy, null);
   }
 
-  // the table shows the JSON's agreement (timings differ from run to run; agreement does not)
-  const text = await runCli(["compare", ...models, "--file", dataset, ...quick]);
-  assert.equal(text.code, 0, text.stderr);
-  const row = (label: string) => {
-    const found = text.stdout.split("\n").find((line) => line.startsWith(label));
-    assert.ok(found, `no '${label}' row in:\n${text.stdout}`);
-    return found;
-  };
-  const pct = (share = -1) => `${(share * 100).toFixed(1)} %`;
-  assert.match(
-    row("exact match"),
-    new RegExp(
-      `baseline +${pct(self.agreement?.exact_match)} +${pct(quantized.agreement?.exact_match)} +${pct(different.agreement?.exact_match)}`,
-    ),
-  );
-  assert.match(
-    row("token agreement"),
-    new RegExp(
-      `baseline +100.0 % +${pct(quantized.agreement?.token_agreement)} +${pct(different.agreement?.token_agreement)}`,
-    ),
-  );
-  const divergence = (d: number | null | undefined) => (d === null ? "none" : `after ${d} tokens`);
-  assert.match(
-    row("first divergence"),
-    new RegExp(
-      `baseline +none +${divergence(quantized.agreement?.first_divergence_min)} +${divergence(different.agreement?.first_divergence_min)}`,
-    ),
-  );
-  assert.match(row("time to first token p50"), / ms/);
+  // the report's table (the terminal's, drawn into the HTML page) shows the JSON's agreement
   const page = readFileSync(html, "utf8");
+  const row = (label: string) => {
+    const found = [...page.matchAll(/<tr>(.*?)<\/tr>/g)]
+      .map((tr) => [...(tr[1] as string).matchAll(/<td>(.*?)<\/td>/g)].map((td) => td[1]))
+      .find((cells) => cells[0] === label);
+    assert.ok(found, `no '${label}' row in:\n${page}`);
+    return found.slice(1);
+  };
+  const others = [self, quantized, different];
+  const pct = (share = -1) => `${(share * 100).toFixed(1)} %`;
+  const divergence = (d: number | null | undefined) => (d === null ? "none" : `after ${d} tokens`);
+  assert.deepEqual(row("exact match"), ["baseline", ...others.map((m) => pct(m.agreement?.exact_match))]);
+  assert.deepEqual(row("token agreement"), [
+    "baseline",
+    ...others.map((m) => pct(m.agreement?.token_agreement)),
+  ]);
+  assert.deepEqual(row("first divergence"), [
+    "baseline",
+    ...others.map((m) => divergence(m.agreement?.first_divergence_min)),
+  ]);
+  assert.match(row("time to first token p50")[0] as string, / ms$/);
   assert.match(page, /<h2>Time to first token<\/h2>/);
   assert.equal(page.match(/<circle class="sample"/g)?.length, 3 * report.models.length);
 });

@@ -5,7 +5,7 @@ import {
   batchInputSize,
   runBatch,
 } from "../../app/batch/run-batch.js";
-import { generationRequestInput } from "../../app/generation-input.js";
+import { generationRequestInput, requestSampling } from "../../app/generation-input.js";
 import { resolveModelRef } from "../../app/resolve.js";
 import { GenerationScheduler } from "../../engine/generation/generation-scheduler.js";
 import { modelServingOptions } from "../../engine/serving-options.js";
@@ -72,8 +72,10 @@ async function openAnswerer(
   return {
     window: 2 * maxConcurrentSequences,
     async answer(request, signal) {
-      const input = generationRequestInput(generator, request as Record<string, unknown>, flags);
-      return promptResult(scheduler.submit({ input, sampling, signal }), meta);
+      const fields = request as Record<string, unknown>;
+      const input = generationRequestInput(generator, fields, flags);
+      const job = { input, sampling: requestSampling(fields, sampling), signal };
+      return promptResult(scheduler.submit(job), meta);
     },
     close: () => opened.close(),
   };
