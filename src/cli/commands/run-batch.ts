@@ -62,15 +62,18 @@ async function openAnswerer(
   const { maxConcurrentSequences } = modelServingOptions(loaded.config, {
     maxConcurrentSequences: flags.maxConcurrentSequences,
   });
-  // continuous batching, as `gpux serve` answers concurrent requests: the lines share decode steps. As many
-  // wait as run, so a finished sequence's slot is refilled at once (runBatch never submits more than window).
+  // continuous batching, as `gpux serve` answers concurrent requests: the lines share decode steps, and lines
+  // wait beside the running ones so a finished sequence's slot is refilled at once. runBatch keeps `window`
+  // lines in flight; a line past --line-timeout leaves that count before its aborted sequence leaves the loop
+  // (at the next step), so up to maxConcurrentSequences more may be in the scheduler: room for them too.
+  const window = 2 * maxConcurrentSequences;
   const scheduler = new GenerationScheduler(generator, {
     maxConcurrentSequences,
-    maxWaitingSequences: maxConcurrentSequences,
+    maxWaitingSequences: window,
   });
   const meta = { model: model.name, provider: model.provider };
   return {
-    window: 2 * maxConcurrentSequences,
+    window,
     async answer(request, signal) {
       const fields = request as Record<string, unknown>;
       const input = generationRequestInput(generator, fields, flags);
