@@ -215,3 +215,39 @@ test("--line-timeout: a generation line past its limit goes to the errors file w
   const result = JSON.parse(run.stdout.trim().split("\n").at(-1) as string);
   assert.deepEqual([result.answered, result.errors], [2, 2]);
 });
+
+test("--line-timeout on lines that all run long: each is timed out, none refused as a full queue", {
+  skip: missing,
+}, async () => {
+  const env = await pulledEnv();
+  const work = tempDir();
+  const input = join(work, "long.jsonl");
+  const prompts = Array.from({ length: 6 }, (_, i) => ({ prompt: `Tell me story ${i}`, max_tokens: 200 }));
+  writeFileSync(input, prompts.map((p) => JSON.stringify(p)).join("\n"));
+  const output = join(work, "answers.jsonl");
+  // one sequence at a time: an aborted one still holds its slot until the loop's next step, when the next
+  // line already comes (before the fix, lines 3 and 5 were refused: "Too many generation requests")
+  const run = await runCli(
+    [
+      "run",
+      "tiny/qwen3",
+      "--batch",
+      input,
+      "--output",
+      output,
+      "--temperature",
+      "0",
+      "--max-concurrent-sequences",
+      "1",
+      "--line-timeout",
+      "0.2",
+    ],
+    { env },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const errors = readJsonLines(`${output}.errors`);
+  const answered = readFileSync(output, "utf8").trim().split("\n").filter(Boolean).length;
+  assert.equal(answered + errors.length, 6);
+  assert.ok(errors.length > 0, "200 tokens should take longer than 0.2 s");
+  for (const error of errors) assert.match(error.error.message, /took longer than its 0\.2 s limit/);
+});
