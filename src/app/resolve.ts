@@ -86,6 +86,13 @@ export function looksLikePath(ref: string): boolean {
   );
 }
 
+/** The gpux.yml of the pulled model `ref` names, if the store has one. */
+async function pulledConfig(ref: string): Promise<LoadedConfig | undefined> {
+  const stored = await findInStore(ref);
+  const config = stored && configIn(stored);
+  return config ? loadConfig(config) : undefined;
+}
+
 /**
  * Turn what the user typed into a loaded model config. Order: explicit path (.onnx, gpux.yml, folder),
  * the current project's gpux.yml (when the ref is its name, or no ref), then gpux's store.
@@ -116,6 +123,10 @@ export async function resolveModelRef(
           .pop() || "model";
       const loaded = await configForFolder(path, name);
       if (loaded) return loaded;
+      // `gpux pull ./ckpt` stores the folder's conversion as `ckpt`, and says `gpux run ckpt`: typed so next to
+      // the folder, the name is both, and only the pulled model can run
+      const pulled = looksLikePath(ref) ? undefined : await pulledConfig(ref);
+      if (pulled) return pulled;
       throw new NotFoundError(`Folder '${ref}' has no gpux.yml and no single .onnx model.`, {
         hint: "Add a gpux.yml (see docs/reference/gpux-yml.md) or point at the .onnx file.",
       });
@@ -137,11 +148,8 @@ export async function resolveModelRef(
     });
   }
 
-  const stored = await findInStore(ref as string);
-  if (stored) {
-    const config = configIn(stored);
-    if (config) return loadConfig(config);
-  }
+  const pulled = await pulledConfig(ref as string);
+  if (pulled) return pulled;
   looked.push(`store ${storeLocationForMessages()}`);
   throw new NotFoundError(`Model '${ref}' not found (looked in: ${looked.join("; ")}).`, {
     hint: `Run \`gpux pull ${ref}\` to fetch it from the Hub, or pass a path to a .onnx file or a folder.${await didYouMeanHint(ref as string)}`,

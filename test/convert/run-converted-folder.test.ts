@@ -23,3 +23,16 @@ test("`gpux run FOLDER` after `gpux convert FOLDER` runs the converted model wit
   const answer = JSON.parse(run.stdout) as Record<string, unknown>;
   assert.ok(Array.isArray(answer.embedding) && answer.embedding.length > 0, run.stdout);
 });
+
+test("`gpux pull ./folder` then the `gpux run folder` it suggests, typed next to the folder, runs the pulled model", async (t) => {
+  if (!requirePython(t, ["torch", "transformers", "onnx", "onnxruntime"])) return;
+  const root = tempDir();
+  cpSync(join(tinyTransformersDir(), "distilbert-sst2"), join(root, "my-checkpoint"), { recursive: true });
+  const env = { GPUX_HOME: join(root, "gpux") };
+  const pulled = await runCli(["pull", "./my-checkpoint"], { cwd: root, env });
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.match(pulled.stdout, /^run it: gpux run my-checkpoint /m);
+  const run = await runCli(["run", "my-checkpoint", "--text", "I love this"], { cwd: root, env });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(run.stdout)).sort(), ["label", "score"]);
+});
