@@ -16,10 +16,10 @@
  * the wall time with process start and model load is shown beside it.
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
+import { ensureTextClassifier } from "./text-classifier.js";
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -34,19 +34,6 @@ const root = join(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli", "main.js");
 const vocabSize = 30522;
 const special = { "[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103 } as const;
-
-/** bench/make-text-classifier.py's export, made once per version of the script (as bench/serve.ts makes it). */
-function ensureOnnx(): string {
-  const script = join(root, "bench", "make-text-classifier.py");
-  const hash = createHash("sha256").update(readFileSync(script)).digest("hex").slice(0, 12);
-  const dir = join(root, "bench-output", `distilbert-${hash}`);
-  if (!existsSync(join(dir, "model.onnx"))) {
-    process.stderr.write("exporting the DistilBERT-sized classifier with transformers (once) …\n");
-    const result = spawnSync(process.env.GPUX_PYTHON ?? "python3", [script, dir], { stdio: "inherit" });
-    if (result.status !== 0) throw new Error("export failed; needs torch and transformers");
-  }
-  return join(dir, "model.onnx");
-}
 
 /** Token id of word `w{k}`: every id that is not a special token's. */
 const wordId = (k: number) => 104 + (k % (vocabSize - 104));
@@ -186,7 +173,7 @@ function runGpux(dir: string, input: string, batch: number) {
   return { summary, wallMs, first };
 }
 
-const onnx = ensureOnnx();
+const onnx = join(ensureTextClassifier(), "model.onnx");
 const dir = modelFolder(onnx);
 const input = join(root, "bench-output", "batch-in.jsonl");
 writeFileSync(

@@ -19,9 +19,8 @@
  * (±10 ms at p50 ~75 ms, which made the difference of two medians move by ±2 ms); gpux's and the minimal
  * server's are compared with a 95% bootstrap interval.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -29,6 +28,7 @@ import autocannon from "autocannon";
 import * as ort from "onnxruntime-node";
 import { createSession } from "../src/runtime/create-session.js";
 import { buildOnnxModel } from "../test/helpers/onnx-builder.js";
+import { ensureTextClassifier } from "./text-classifier.js";
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -45,18 +45,6 @@ const isolationAt = args.indexOf("--isolation");
 const isolation = isolationAt >= 0 ? (args[isolationAt + 1] as string) : "process";
 const root = join(import.meta.dirname, "..");
 const seq = 128;
-
-function ensureModel(): string {
-  const script = join(root, "bench", "make-text-classifier.py");
-  const hash = createHash("sha256").update(readFileSync(script)).digest("hex").slice(0, 12);
-  const dir = join(root, "bench-output", `distilbert-${hash}`);
-  if (!existsSync(join(dir, "model.onnx"))) {
-    process.stderr.write("exporting the DistilBERT-sized classifier with transformers (once) …\n");
-    const result = spawnSync(process.env.GPUX_PYTHON ?? "python3", [script, dir], { stdio: "inherit" });
-    if (result.status !== 0) throw new Error("export failed; needs torch and transformers");
-  }
-  return dir;
-}
 
 /** Same inputs and output as the classifier, almost no compute: isolates what serving adds per request. */
 function ensureTrivialModel(): string {
@@ -203,7 +191,7 @@ for (let i = 0; i < 600; i++) {
 await trivialServer.stop();
 await trivial.session.release();
 
-const dir = ensureModel();
+const dir = ensureTextClassifier();
 const { session } = await createSession(join(dir, "model.onnx"), { provider: "cpu" });
 for (let i = 0; i < 3; i++) await session.run(ids(1));
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { allRegistries } from "../registry/registries.js";
 import type { PrunedFile } from "../registry/registry.js";
 import { gpuxHome } from "../store/gpux-home.js";
-import { liveLockHolders } from "../store/pull-lock.js";
+import { acquireLock, liveLockHolders, pruneLockName } from "../store/pull-lock.js";
 import { UserError } from "../util/errors.js";
 import { entryFiles } from "./disk-usage.js";
 import { type PulledEntry, pulledStore } from "./pulled-entry.js";
@@ -30,20 +30,32 @@ export interface PruneResult {
  * `gpux prune`: remove the store entries that are broken, then ask each registry to delete the cache files no
  * remaining entry reaches. A file any entry uses is never deleted: the set of used files is every entry's
  * files with links followed, taken after the broken entries are gone and before any cache file is touched.
- * Refused while a pull runs (its files are in the caches before its entry exists).
+ * Refused while a pull runs (its files are in the caches before its entry exists); a pull that starts while
+ * prune runs waits for prune's lock, held from before the entries are listed until the last file is gone.
  */
 export async function pruneStore(options: PruneOptions = {}): Promise<PruneResult> {
   const home = options.home ?? gpuxHome();
-  const dryRun = options.dryRun ?? false;
-  const running = await liveLockHolders(join(home, "locks"));
-  if (running.length > 0) {
-    throw new UserError(
-      `A gpux pull is running (pid ${running.join(", ")}); its files are not in an entry yet.`,
-      {
-        hint: "Run `gpux prune` again once the pull has finished.",
-      },
-    );
+  const locks = join(home, "locks");
+  const release = await acquireLock(join(locks, pruneLockName), { doing: "pruning the store" });
+  try {
+    const running = await liveLockHolders(locks);
+    if (running.length > 0) {
+      throw new UserError(
+        `A gpux pull is running (pid ${running.join(", ")}); its files are not in an entry yet.`,
+        {
+          hint: "Run `gpux prune` again once the pull has finished.",
+        },
+      );
+    }
+    return await removeBrokenAndUnused(home, options);
+  } finally {
+    await release();
   }
+}
+
+/** The removal itself, run with prune's lock held. */
+async function removeBrokenAndUnused(home: string, options: PruneOptions): Promise<PruneResult> {
+  const dryRun = options.dryRun ?? false;
   const store = pulledStore(home);
   const all = await store.list();
   const intact = await Promise.all(all.map((entry) => store.isIntact(entry)));

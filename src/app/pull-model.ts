@@ -6,7 +6,7 @@ import { parseModelRef, type RegistryOptions } from "../registry/registries.js";
 import type { PulledFile, PullOptions, Registry, RemoteModel } from "../registry/registry.js";
 import { canonicalOptions, entryKey } from "../store/entry-key.js";
 import { gpuxHome } from "../store/gpux-home.js";
-import { acquireLock } from "../store/pull-lock.js";
+import { acquireLock, waitForPrune } from "../store/pull-lock.js";
 import { RuntimeFailure, UserError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/fs-atomic.js";
 import { onExit } from "../util/process-exit.js";
@@ -100,9 +100,11 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
     return { remote, cached: false, files: pulled.files, format: pulled.format, downloadedBytes: 0 };
   }
 
+  const locks = join(store.root, "..", "locks");
   const lockName = `${registry.name}--${remote.repoId.toLowerCase().split("/").join("--")}.lock`;
-  const release = await acquireLock(join(store.root, "..", "locks", lockName));
+  const release = await acquireLock(join(locks, lockName));
   try {
+    await waitForPrune(locks);
     if (!options.force) {
       const cached = await reuse();
       if (cached) return cached;

@@ -1,8 +1,9 @@
 import { readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { configForOnnx } from "../config/config-for-onnx.js";
 import { generateConfig } from "../config/generate-config.js";
 import { type LoadedConfig, loadConfig } from "../config/load-config.js";
+import { defaultConversionDir, readConversion } from "../convert/conversion-cache.js";
 import { snapshotFromFolder } from "../convert/local-snapshot.js";
 import { findOnnxFile } from "../convert/onnx-variants.js";
 import { NotFoundError, UserError } from "../util/errors.js";
@@ -41,19 +42,23 @@ const hubRepoMarkers = ["config.json", "tokenizer.json", "preprocessor_config.js
 /**
  * A folder laid out like a Hub repo (config.json, tokenizer files, onnx/model.onnx) and no gpux.yml: its
  * gpux.yml is generated in memory exactly as `gpux pull` writes it (task, labels, tokenizer), so the folder
- * runs as the pulled model does. Nothing is written into the user's folder. Undefined for other folders.
+ * runs as the pulled model does. A checkpoint folder with no ONNX of its own runs the model `gpux convert`
+ * wrote into it (`.gpux/onnx/`), with the task it exported. Nothing is written into the user's folder.
+ * Undefined for other folders.
  */
 async function configForHubFolder(dir: string, name: string): Promise<LoadedConfig | undefined> {
   if (!hubRepoMarkers.some((file) => kindOf(join(dir, file)) === "file")) return undefined;
   const snapshot = await snapshotFromFolder(dir);
-  const model = findOnnxFile(snapshot.files);
+  const own = findOnnxFile(snapshot.files);
+  const converted = own ? undefined : await readConversion(defaultConversionDir(dir));
+  const model = own ?? (converted && relative(dir, converted.onnxPath).split(sep).join("/"));
   if (!model) return undefined;
   const { config } = await generateConfig({
     name,
     dir,
     model,
     files: snapshot.files,
-    pipelineTag: snapshot.pipelineTag,
+    pipelineTag: converted?.report.task ?? snapshot.pipelineTag,
   });
   const modelPath = join(dir, model);
   // `path` is the model itself, as for a bare .onnx: there is no gpux.yml file behind this config
@@ -79,6 +84,13 @@ export function looksLikePath(ref: string): boolean {
     /\.ya?ml$/.test(ref) ||
     ref.includes("\\")
   );
+}
+
+/** The gpux.yml of the pulled model `ref` names, if the store has one. */
+async function pulledConfig(ref: string): Promise<LoadedConfig | undefined> {
+  const stored = await findInStore(ref);
+  const config = stored && configIn(stored);
+  return config ? loadConfig(config) : undefined;
 }
 
 /**
@@ -111,6 +123,10 @@ export async function resolveModelRef(
           .pop() || "model";
       const loaded = await configForFolder(path, name);
       if (loaded) return loaded;
+      // `gpux pull ./ckpt` stores the folder's conversion as `ckpt`, and says `gpux run ckpt`: typed so next to
+      // the folder, the name is both, and only the pulled model can run
+      const pulled = looksLikePath(ref) ? undefined : await pulledConfig(ref);
+      if (pulled) return pulled;
       throw new NotFoundError(`Folder '${ref}' has no gpux.yml and no single .onnx model.`, {
         hint: "Add a gpux.yml (see docs/reference/gpux-yml.md) or point at the .onnx file.",
       });
@@ -132,11 +148,8 @@ export async function resolveModelRef(
     });
   }
 
-  const stored = await findInStore(ref as string);
-  if (stored) {
-    const config = configIn(stored);
-    if (config) return loadConfig(config);
-  }
+  const pulled = await pulledConfig(ref as string);
+  if (pulled) return pulled;
   looked.push(`store ${storeLocationForMessages()}`);
   throw new NotFoundError(`Model '${ref}' not found (looked in: ${looked.join("; ")}).`, {
     hint: `Run \`gpux pull ${ref}\` to fetch it from the Hub, or pass a path to a .onnx file or a folder.${await didYouMeanHint(ref as string)}`,

@@ -34,21 +34,30 @@ interface ConversionRecord {
   report: ConversionReport;
 }
 
-/** The earlier result for this key, if its record and model are still in outDir. */
-export async function readCachedConversion(outDir: string, key: string): Promise<ConvertResult | undefined> {
+/** Where `gpux convert FOLDER` writes by default, and where `gpux run FOLDER` finds what it wrote. */
+export const defaultConversionDir = (folder: string) => join(folder, ".gpux", "onnx");
+
+/** The last conversion written into outDir (whatever its options), if its record and model are still there. */
+export async function readConversion(outDir: string): Promise<(ConvertResult & { key: string }) | undefined> {
   let record: ConversionRecord;
   try {
     record = JSON.parse(await readFile(join(outDir, conversionRecordName), "utf8")) as ConversionRecord;
   } catch {
     return undefined;
   }
-  if (record.key !== key) return undefined;
   const onnxPath = join(outDir, record.onnx);
   const present = await stat(onnxPath).then(
     (info) => info.isFile(),
     () => false,
   );
-  return present ? { onnxPath, report: { ...record.report, cached: true } } : undefined;
+  return present ? { key: record.key, onnxPath, report: record.report } : undefined;
+}
+
+/** The earlier result for this key, if its record and model are still in outDir. */
+export async function readCachedConversion(outDir: string, key: string): Promise<ConvertResult | undefined> {
+  const found = await readConversion(outDir);
+  if (found?.key !== key) return undefined;
+  return { onnxPath: found.onnxPath, report: { ...found.report, cached: true } };
 }
 
 export async function writeConversionRecord(

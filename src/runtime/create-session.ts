@@ -56,6 +56,11 @@ async function tryCreate(
     // Fatal only: a failed provider is reported once by gpux, not by ONNX Runtime's native logger.
     logSeverityLevel: 4,
   };
+  // ONNX Runtime's telemetry (on by default) matches the process's command line against regexes that recurse
+  // per character: a `--input` of 40 KB overflowed the stack while the first session was created and killed
+  // gpux with SIGSEGV (onnxruntime-node 1.30). It is read when the first session is created; a user's own
+  // setting stays.
+  process.env.ORT_DISABLE_TELEMETRY ??= "1";
   if (options.profileFilePrefix !== undefined) sessionOptions.profileFilePrefix = options.profileFilePrefix;
   if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
   if (options.optimizedModelPath !== undefined)

@@ -128,9 +128,14 @@ function hold(path: string): () => Promise<void> {
  */
 export async function acquireLock(
   path: string,
-  options: { timeoutMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    /** What the holder does, for the messages; default "pulling this model". */
+    doing?: string;
+  } = {},
 ): Promise<() => Promise<void>> {
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  const doing = options.doing ?? "pulling this model";
   await mkdir(dirname(path), { recursive: true });
   let told = false;
   for (;;) {
@@ -145,24 +150,47 @@ export async function acquireLock(
       continue;
     }
     if (Date.now() > deadline) {
-      throw new RuntimeFailure(`Another gpux (pid ${holder.pid}) is still pulling this model.`, {
+      throw new RuntimeFailure(`Another gpux (pid ${holder.pid}) is still ${doing}.`, {
         hint: `Wait for it to finish, or stop it; the lock is ${path}.`,
       });
     }
-    if (!told) log.warn(`waiting for another gpux pull of this model (pid ${holder.pid})`);
+    if (!told) log.warn(`waiting for another gpux ${doing} (pid ${holder.pid})`);
     told = true;
     await sleep(200);
   }
 }
 
-/** The pids of live holders of the locks in `dir` (`gpux prune` waits for no pull: it refuses while one runs). */
+/**
+ * The lock `gpux prune` holds in the locks folder for as long as it removes: every file a pull writes or
+ * reuses is one no entry uses until the pull's entry exists, so pulls wait for it (`waitForPrune`).
+ */
+export const pruneLockName = "prune.lock";
+
+/**
+ * The pids of live holders of the pull locks in `dir` (`gpux prune` waits for no pull: it refuses while one
+ * runs). Prune takes its own lock first, then calls this; a pull takes its lock first, then waits for prune's:
+ * whichever of the two starts second sees the other.
+ */
 export async function liveLockHolders(dir: string): Promise<number[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const pids: number[] = [];
-  for (const name of names.filter((n) => n.endsWith(".lock"))) {
+  for (const name of names.filter((n) => n.endsWith(".lock") && n !== pruneLockName)) {
     const path = join(dir, name);
     const holder = parseHolder(await readFile(path, "utf8").catch(() => ""));
     if (holder && (await holderAlive(path, holder))) pids.push(holder.pid);
   }
   return pids;
+}
+
+/** Called by a pull with its own lock held: wait while a live `gpux prune` holds its lock in `dir`. */
+export async function waitForPrune(dir: string): Promise<void> {
+  const path = join(dir, pruneLockName);
+  let told = false;
+  for (;;) {
+    const holder = parseHolder(await readFile(path, "utf8").catch(() => ""));
+    if (!holder || !(await holderAlive(path, holder))) return;
+    if (!told) log.warn(`waiting for \`gpux prune\` (pid ${holder.pid}) to finish`);
+    told = true;
+    await sleep(200);
+  }
 }

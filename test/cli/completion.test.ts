@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { chmodSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { cliPath, runCli, runProcess } from "../helpers/cli.js";
 import { startFakeHub } from "../helpers/fake-hub.js";
 import { onnxRepo } from "../helpers/fake-hub-repos.js";
+import { registryMissing, startRegistry } from "../helpers/oci-registry-server.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const hub = await startFakeHub({ repos: [onnxRepo("org/Name")] });
@@ -44,11 +45,12 @@ async function script(shell: string): Promise<string> {
 /** What bash's completion function offers for the words typed so far (the last one being completed). */
 async function bashComplete(path: string, words: string[]): Promise<string[]> {
   const typed = words.map((w) => `'${w}'`).join(" ");
+  const line = words.join(" ");
   const out = await runProcess(
     "bash",
     [
       "-c",
-      `source '${path}'; COMP_WORDS=(${typed}); COMP_CWORD=${words.length - 1}; _gpux; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      `source '${path}'; COMP_WORDS=(${typed}); COMP_CWORD=${words.length - 1}; COMP_LINE='${line}'; COMP_POINT=${line.length}; _gpux; printf '%s\\n' "\${COMPREPLY[@]}"`,
     ],
     { env, cwd: home },
   );
@@ -60,7 +62,7 @@ test("bash completes commands, options, choices and pulled model names with the 
   assert.equal((await runCli(["pull", "org/Name"], { env })).code, 0);
   const path = await script("bash");
   const registered = await runProcess("bash", ["-c", `source '${path}'; complete -p gpux`], { env });
-  assert.equal(registered.stdout.trim(), "complete -o filenames -F _gpux gpux");
+  assert.equal(registered.stdout.trim(), "complete -F _gpux gpux");
 
   assert.deepEqual(await bashComplete(path, ["gpux", "pr"]), ["prune"]);
   assert.deepEqual(await bashComplete(path, ["gpux", "s"]), ["search", "serve", "stop"]);
@@ -74,6 +76,78 @@ test("bash completes commands, options, choices and pulled model names with the 
   // free text has nothing to offer; a path value completes files
   assert.deepEqual(await bashComplete(path, ["gpux", "run", "--text", ""]), []);
   assert.deepEqual(await bashComplete(path, ["gpux", "run", "--file", "gpux.b"]), ["gpux.bash"]);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An interactive bash without rc files (so without the bash-completion package) in tmux, with the script
+ * sourced: `complete(typed, expected)` types the words, presses Tab, then `Z` (tmux drops trailing blanks from
+ * the screen: the `Z` shows whether bash added the space that ends a word), and waits for the line `expected`.
+ */
+function interactiveBash(path: string) {
+  const name = `gpux-complete-${process.pid}`;
+  const assignments = Object.entries(env).map(([k, v]) => `${k}='${v}'`);
+  const shell = `cd '${home}' && env ${assignments.join(" ")} PS1='$ ' bash --norc --noprofile`;
+  execFileSync("tmux", ["new-session", "-d", "-s", name, "-x", "200", "-y", "20", shell]);
+  after(() => spawnSync("tmux", ["kill-session", "-t", name]));
+  const prompt = () => {
+    const lines = execFileSync("tmux", ["capture-pane", "-p", "-t", name], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.startsWith("$ "));
+    return (lines.at(-1) ?? "").slice(2);
+  };
+  const send = (...keys: string[]) => execFileSync("tmux", ["send-keys", "-t", name, ...keys]);
+  const waitFor = async (found: (line: string) => boolean, what: string) => {
+    for (const deadline = Date.now() + 20_000; !found(prompt()); await sleep(50)) {
+      if (Date.now() > deadline) throw new Error(`${what}: the line is ${JSON.stringify(prompt())}`);
+    }
+  };
+  return {
+    source: async () => {
+      await waitFor((line) => line === "", "no prompt");
+      send("-l", `source '${path}'; clear`);
+      send("Enter");
+      await waitFor((line) => line === "", "sourcing");
+    },
+    complete: async (typed: string, expected: string) => {
+      send("-l", typed);
+      send("Tab");
+      send("-l", "Z");
+      // the completion runs `gpux ls -q`: wait for the line to change to what it completes
+      await waitFor((line) => line === expected, `${typed} + Tab`).finally(() => {
+        send("C-u");
+      });
+      await waitFor((line) => line === "", "clearing the line");
+    },
+  };
+}
+
+test("in an interactive bash, words with a colon complete (hf:org/name, host:port/repo), folders end in a slash", {
+  skip: has("tmux") ? false : "tmux is not installed",
+}, async () => {
+  const registry = registryMissing() ? undefined : await startRegistry();
+  after(() => registry?.close());
+  assert.equal((await runCli(["pull", "org/Name"], { env })).code, 0);
+  if (registry) {
+    const pushed = await runCli(["push", "org/Name", `oci://${registry.host}/models/name:v1`], { env });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const pulled = await runCli(["pull", `oci://${registry.host}/models/name:v1`], { env });
+    assert.equal(pulled.code, 0, pulled.stderr);
+  }
+  mkdirSync(join(home, "my-folder"), { recursive: true });
+  const bash = interactiveBash(await script("bash"));
+  await bash.source();
+  await bash.complete("gpux run hf:org/N", "gpux run hf:org/Name Z");
+  await bash.complete("gpux rm huggingface:or", "gpux rm huggingface:org/Name Z");
+  if (registry) {
+    // `gpux ls -q` names an OCI model host:port/repo (its tag is the revision)
+    await bash.complete(`gpux run ${registry.host}/mod`, `gpux run ${registry.host}/models/name Z`);
+    await bash.complete(`gpux rm oci:${registry.host}/mo`, `gpux rm oci:${registry.host}/models/name Z`);
+  }
+  await bash.complete("gpux run org/N", "gpux run org/Name Z");
+  await bash.complete("gpux run my-f", "gpux run my-folder/Z");
+  await bash.complete("gpux run --file my-f", "gpux run --file my-folder/Z");
 });
 
 test("every command and option of --help is in the scripts", async () => {

@@ -66,3 +66,44 @@ test("every flag in docs/reference/cli.md is in `gpux <command> --help`, and the
   }
   assert.deepEqual(problems, []);
 });
+
+/** The text of each `## …` section of docs/reference/cli.md, by its heading (`gpux run`, `Global options`). */
+function sectionTexts(): Map<string, string> {
+  const text = readFileSync(join(repoRoot, "docs", "reference", "cli.md"), "utf8");
+  const sections = new Map<string, string>();
+  for (const part of text.split(/^(?=## )/m)) {
+    const heading = /^## (.+)/.exec(part)?.[1];
+    if (heading) sections.set(heading.trim(), part);
+  }
+  return sections;
+}
+
+test("cli.md documents gpux's own options, each command's aliases and each option's choices", async () => {
+  const program = await createProgram();
+  const sections = sectionTexts();
+  const problems: string[] = [];
+  const global = sections.get("Global options") ?? "";
+  for (const option of program.options) {
+    if (!global.includes(`\`${option.flags}\``)) problems.push(`gpux ${option.flags}: not in Global options`);
+  }
+  for (const command of program.commands) {
+    const text = sections.get(`gpux ${command.name()}`) ?? "";
+    for (const alias of command.aliases()) {
+      if (!text.includes(`gpux ${alias}`))
+        problems.push(`gpux ${command.name()}: alias ${alias} not in cli.md`);
+    }
+    for (const option of command.options) {
+      for (const choice of option.argChoices ?? []) {
+        if (!new RegExp(`\\b${choice}\\b`).test(text))
+          problems.push(`gpux ${command.name()} ${option.long} ${choice}: not in cli.md`);
+      }
+    }
+    for (const argument of command.registeredArguments) {
+      for (const choice of argument.argChoices ?? []) {
+        if (!new RegExp(`\\b${choice}\\b`).test(text))
+          problems.push(`gpux ${command.name()} <${argument.name()}> ${choice}: not in cli.md`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});

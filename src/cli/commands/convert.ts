@@ -3,6 +3,7 @@ import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { findStoreEntries } from "../../app/find-in-store.js";
 import { pullModel } from "../../app/pull-model.js";
+import { defaultConversionDir } from "../../convert/conversion-cache.js";
 import type {
   ConversionReport,
   ConvertOptions,
@@ -32,7 +33,11 @@ function figuresLine(label: string, figures: ValidationFigures): string {
   return `${label} (atol ${figures.atol}, inputs ${figures.cases.join(" ")}): max abs diff ${diffs}${greedy}`;
 }
 
-function printReport(source: string, onnxPath: string, report: ConversionReport): void {
+/**
+ * `runTarget`: what `gpux run` takes to run the result: the source folder when the model went to its
+ * `.gpux/onnx/` (run then finds it with the folder's tokenizer and the exported task), else the model file.
+ */
+function printReport(source: string, onnxPath: string, report: ConversionReport, runTarget?: string): void {
   const lines = [
     report.cached
       ? `${source}: reused the earlier conversion (same source and options)`
@@ -45,7 +50,7 @@ function printReport(source: string, onnxPath: string, report: ConversionReport)
   if (report.optimizedValidation) lines.push(figuresLine("optimised, validated", report.optimizedValidation));
   const fromHere = relative(process.cwd(), onnxPath);
   const shown = fromHere && !fromHere.startsWith("..") ? fromHere : onnxPath;
-  lines.push(`wrote ${shown}`, `run it: gpux run ${shown} --input '{…}'`);
+  lines.push(`wrote ${shown}`, `run it: gpux run ${runTarget ?? shown} --input '{…}'`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
@@ -77,9 +82,11 @@ async function convert(source: string, options: ConvertCommandOptions): Promise<
   };
   const dir = resolve(source);
   let result: ConvertResult;
+  let runTarget: string | undefined;
   if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    if (options.output === undefined) runTarget = source;
     const snapshot = await snapshotFromFolder(dir);
-    const outDir = resolve(options.output ?? join(dir, ".gpux", "onnx"));
+    const outDir = resolve(options.output ?? defaultConversionDir(dir));
     result = await selectConverter(snapshot).convert(snapshot, outDir, settings);
   } else {
     if (options.output) {
@@ -93,7 +100,7 @@ async function convert(source: string, options: ConvertCommandOptions): Promise<
     process.stdout.write(
       `${JSON.stringify({ onnx: result.onnxPath, report: snakeCaseKeys(result.report, ["max_abs_diff", "tools"]) })}\n`,
     );
-  else printReport(source, result.onnxPath, result.report);
+  else printReport(source, result.onnxPath, result.report, runTarget);
 }
 
 export function registerConvertCommand(program: Command): void {

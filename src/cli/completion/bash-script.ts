@@ -4,21 +4,64 @@ import { allFlags, type CompletionTree, type WordSource } from "./command-tree.j
 function reply(source: WordSource): string {
   switch (source.kind) {
     case "models":
-      return 'COMPREPLY=($(compgen -W "$(gpux ls -q 2>/dev/null)" -- "$cur") $(compgen -f -- "$cur"))';
+      return "_gpux_models";
     case "servers":
       return 'COMPREPLY=($(compgen -W "$(gpux ps -q 2>/dev/null) all" -- "$cur"))';
     case "words":
       return `COMPREPLY=($(compgen -W "${source.words.join(" ")}" -- "$cur"))`;
     case "files":
-      return 'COMPREPLY=($(compgen -f -- "$cur"))';
+      return 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))';
     case "any":
       return "COMPREPLY=()";
   }
 }
 
 /**
- * bash: one function, `_gpux`, registered with `complete -F`. The command is the first word that is not an
- * option (gpux's own options take no value); after an option that takes one, its value is completed.
+ * Shell functions every generated script has. bash splits the line at COMP_WORDBREAKS, `:` among them, so
+ * `hf:org/name` and `host:5000/repo:tag` arrive as several words: `_gpux_words` joins the pieces that no blank
+ * separates, and `_gpux_colon_trim` drops from each reply the part of the word up to its last `:`, which bash
+ * keeps and does not replace. Both are written here rather than taken from the bash-completion package, which
+ * many systems lack. Replies are filenames (`-o filenames`: a slash after a folder) only where files are all
+ * that is offered: in that mode bash would escape the `:` of an OCI model name.
+ */
+const helpers = `_gpux_words() {
+  local line="\${COMP_LINE:0:COMP_POINT}" word rest i
+  words=()
+  for ((i = 0; i <= COMP_CWORD; i++)); do
+    word="\${COMP_WORDS[i]}"
+    rest="\${line#"\${line%%[![:space:]]*}"}"
+    if ((i > 0)) && [[ \${#rest} == \${#line} && ( "$word" == :* || "\${words[-1]}" == *: ) ]]; then
+      words[-1]+="$word"
+    else
+      words+=("$word")
+    fi
+    line="\${rest#"$word"}"
+  done
+  cword=$((\${#words[@]} - 1))
+  cur="\${words[cword]}"
+  prev="\${words[cword-1]}"
+}
+_gpux_colon_trim() {
+  [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]] || return 0
+  local kept="\${cur%"\${cur##*:}"}" i
+  for i in "\${!COMPREPLY[@]}"; do COMPREPLY[i]="\${COMPREPLY[i]#"$kept"}"; done
+}
+_gpux_models() {
+  local names prefix pattern='^[a-z][a-z0-9-]*:'
+  names="$(gpux ls -q 2>/dev/null)"
+  COMPREPLY=($(compgen -W "$names" -- "$cur"))
+  # a registry prefix (hf:org/na) completes the name after it
+  if [[ "$cur" =~ $pattern && "$cur" != *://* ]]; then
+    prefix="\${BASH_REMATCH[0]}"
+    COMPREPLY+=($(compgen -P "$prefix" -W "$names" -- "\${cur#"$prefix"}"))
+  fi
+  ((\${#COMPREPLY[@]})) || compopt -o filenames 2>/dev/null
+  COMPREPLY+=($(compgen -f -- "$cur"))
+}`;
+
+/**
+ * bash: `_gpux`, registered with `complete -F`. The command is the first word that is not an option (gpux's
+ * own options take no value); after an option that takes one, its value is completed.
  */
 export function bashScript(tree: CompletionTree): string {
   const commandNames = tree.commands.flatMap((c) => c.names);
@@ -39,10 +82,11 @@ export function bashScript(tree: CompletionTree): string {
   });
   return `# gpux completion for bash: add to ~/.bashrc
 #   source <(gpux completion bash)
-_gpux() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" cmd="" i
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    if [[ "\${COMP_WORDS[i]}" != -* ]]; then cmd="\${COMP_WORDS[i]}"; break; fi
+${helpers}
+_gpux_reply() {
+  local i
+  for ((i = 1; i < cword; i++)); do
+    if [[ "\${words[i]}" != -* ]]; then cmd="\${words[i]}"; break; fi
   done
   if [[ -z "$cmd" ]]; then
     COMPREPLY=($(compgen -W "${[...commandNames, ...allFlags(tree.globalOptions)].join(" ")}" -- "$cur"))
@@ -52,6 +96,12 @@ _gpux() {
 ${cases.join("\n")}
   esac
 }
-complete -o filenames -F _gpux gpux
+_gpux() {
+  local cur prev cword cmd="" words
+  _gpux_words
+  _gpux_reply
+  _gpux_colon_trim
+}
+complete -F _gpux gpux
 `;
 }
