@@ -77,6 +77,11 @@ export class OciClient {
   private readonly env: NodeJS.ProcessEnv;
   /** Authorization header per scope ("" for Basic, which fits every scope). */
   private readonly authorization = new Map<string, string>();
+  /**
+   * The first request of each scope: requests of that scope sent meanwhile wait for it, so that one 401 and one
+   * token request serve the blobs a push checks at once (skopeo pings /v2/ first for the same reason).
+   */
+  private readonly firstRequests = new Map<string, Promise<unknown>>();
 
   constructor(options: OciClientOptions) {
     this.host = options.host;
@@ -144,6 +149,22 @@ export class OciClient {
 
   /** A request with the auth handshake: anonymous first, then what the 401's challenge asks for. */
   async request(method: string, pathOrUrl: string, options: RequestOptions): Promise<HttpAnswer> {
+    const scope = options.scope ?? "*";
+    const first = this.firstRequests.get(scope);
+    if (first) await first.catch(noop);
+    else if (!this.headerFor(options.scope)) {
+      const answer = this.authorizedRequest(method, pathOrUrl, options);
+      this.firstRequests.set(scope, answer);
+      return answer;
+    }
+    return this.authorizedRequest(method, pathOrUrl, options);
+  }
+
+  private async authorizedRequest(
+    method: string,
+    pathOrUrl: string,
+    options: RequestOptions,
+  ): Promise<HttpAnswer> {
     const url = new URL(pathOrUrl, this.origin);
     const send = (authorization: string | undefined) =>
       this.send(method, url, {
