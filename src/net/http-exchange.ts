@@ -120,7 +120,7 @@ class HttpExchange implements ConnectionUser {
     });
     connection.attach(this, idleMs);
     const body = request.body;
-    this.sent = !body || Buffer.isBuffer(body);
+    this.sent = !body || Buffer.isBuffer(body) || body.size === 0;
     // a small body goes in the same write as the head: one packet for a manifest or a config blob
     connection.socket.write(
       Buffer.isBuffer(body) ? Buffer.concat([Buffer.from(head, "latin1"), body]) : head,
@@ -136,7 +136,10 @@ class HttpExchange implements ConnectionUser {
       if (this.ended !== undefined || this.decoder || socket.destroyed) return;
       sent += (chunk as Buffer).length;
       if (sent > body.size) throw new Error(`${body.file} grew while it was sent`);
-      if (!socket.write(chunk)) {
+      const drained = socket.write(chunk);
+      // complete once its last byte is handed to the socket: the answer may arrive before the drain
+      if (sent === body.size) this.sent = true;
+      if (!drained) {
         await new Promise<void>((resolve) => {
           const done = () => {
             socket.off("drain", done);
@@ -150,7 +153,6 @@ class HttpExchange implements ConnectionUser {
       body.onBytes?.(sent);
     }
     if (sent !== body.size) throw new Error(`${body.file} shrank while it was sent`);
-    this.sent = true;
   }
 
   onData(data: Buffer): void {
