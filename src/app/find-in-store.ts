@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { loadConfig } from "../config/load-config.js";
 import { readStoreRef } from "../registry/registries.js";
 import { gpuxHome } from "../store/gpux-home.js";
 import type { ModelStore } from "../store/model-store.js";
@@ -8,8 +7,12 @@ import { type PulledEntry, pulledStore } from "./pulled-entry.js";
 
 const lower = (text: string) => text.toLowerCase();
 
-/** The gpux.yml `name` of an entry (users may edit it after a pull); undefined when it does not load. */
+/**
+ * The gpux.yml `name` of an entry (users may edit it after a pull); undefined when it does not load. The
+ * config loader (yaml and zod, ~1 MB of JavaScript) is loaded only when a lookup by repo id found nothing.
+ */
 async function configName(entry: { dir: string }): Promise<string | undefined> {
+  const { loadConfig } = await import("../config/load-config.js");
   try {
     return (await loadConfig(join(entry.dir, "gpux.yml"))).config.name;
   } catch {

@@ -76,7 +76,8 @@ export async function pullModel(typed: string, options: PullModelOptions = {}): 
     }
     ref.revision = options.revision;
   }
-  progress.emit({ phase: "resolve", message: `resolving ${ref.repoId}@${ref.revision ?? "main"}` });
+  const resolving = registry.describe?.(ref) ?? `${ref.repoId}@${ref.revision ?? "main"}`;
+  progress.emit({ phase: "resolve", message: `resolving ${resolving}` });
   const remote = await registry.info(ref);
   const entryOptions = { variant: options.variant, ...options.convert };
   const key = entryKey(entryOptions);

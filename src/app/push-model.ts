@@ -1,6 +1,5 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
-import { loadConfig } from "../config/load-config.js";
 import { type PushFile, type PushResult, pushArtifact } from "../registry/oci/push-artifact.js";
 import { gpuxHome } from "../store/gpux-home.js";
 import { NotFoundError } from "../util/errors.js";
@@ -65,10 +64,16 @@ async function fromFolder(model: string): Promise<PushSource | undefined> {
     const info = await stat(full).catch(() => undefined);
     if (info?.isFile()) files.push({ path, file: full, size: info.size });
   }
+  // the config loader (yaml and zod, ~1 MB of JavaScript) is loaded only for a folder that has a gpux.yml
   const config = files.some((f) => f.path === "gpux.yml")
-    ? await loadConfig(join(dir, "gpux.yml")).then((c) => c.config)
+    ? await import("../config/load-config.js").then(({ loadConfig }) => loadConfig(join(dir, "gpux.yml")))
     : undefined;
-  return { name: config?.name ?? basename(dir), task: config?.task, format: "onnx", files };
+  return {
+    name: config?.config.name ?? basename(dir),
+    task: config?.config.task,
+    format: "onnx",
+    files,
+  };
 }
 
 /** `gpux push MODEL REF`: a pulled model or a local folder into an OCI registry. */

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { GpuxError, RuntimeFailure } from "../util/errors.js";
 import { log } from "../util/log.js";
 import { BatchedAppender } from "./batched-appender.js";
-import { type HttpGetOptions, httpGet } from "./http-get.js";
+import { type HttpGetOptions, httpGet } from "./http-request.js";
 import { hubAttempts, hubBackoffMs, isRetryableStatus, RetryableAnswer, withRetries } from "./retry.js";
 
 export interface ExpectedContent {

@@ -155,6 +155,8 @@ export interface Registry {
    * syntax. This is where ids are validated.
    */
   parse(text: string, typed: string): ModelRef | undefined;
+  /** What a pull says it resolves (a URL, `host/repo:tag`); absent: `repoId@revision` (default `main`). */
+  describe?(ref: ModelRef): string;
   /** Resolve the revision to a commit (one request; from the cache when offline). Validates what it answers. */
   info(ref: ModelRef): Promise<RemoteModel>;
   /** Record that the revision resolved to this commit (a cache ref), when the files are already in the store. */

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { httpGet } from "../../src/net/http-get.js";
+import { httpGet } from "../../src/net/http-request.js";
 import { runCli } from "../helpers/cli.js";
 import { startFakeHub } from "../helpers/fake-hub.js";
 import { onnxRepo } from "../helpers/fake-hub-repos.js";

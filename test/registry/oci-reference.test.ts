@@ -29,7 +29,7 @@ test("OCI references: oci://, a host with a dot or a port, tags and digests", ()
 test("references pick their registry: OCI syntax goes to oci, everything else stays with the Hub", () => {
   assert.equal(parseModelRef("oci://localhost:5000/models/tiny:v1").registry.name, "oci");
   assert.equal(parseModelRef("ghcr.io/org/model:v2").ref.revision, "v2");
-  assert.equal(parseModelRef("ghcr.io/org/model").ref.revision, "latest");
+  assert.equal(parseModelRef("ghcr.io/org/model").ref.revision, undefined, "no tag: the registry's latest");
   assert.equal(parseModelRef("org/name:v1").registry.name, "huggingface");
   assert.equal(parseModelRef("gpt2").registry.name, "huggingface");
   assert.equal(parseModelRef("oci:ghcr.io/org/model:v1").registry.name, "oci");

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { httpGet } from "../../src/net/http-get.js";
+import { httpGet } from "../../src/net/http-request.js";
 import { proxyAuthorization, proxyFor } from "../../src/net/proxy-settings.js";
 import { runCli } from "../helpers/cli.js";
 import { startFakeHub } from "../helpers/fake-hub.js";

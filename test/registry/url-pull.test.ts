@@ -38,6 +38,11 @@ test("a URL pull stores the .onnx under its file name, writes gpux.yml from the 
   const result = lastJson(pull.stdout);
   assert.equal(result.registry, "url");
   assert.equal(result.name, "add-ext");
+  assert.match(
+    pull.stdout,
+    new RegExp(`"resolving ${server.url}/ext/add-ext\\.onnx"`),
+    "the URL, not name@main",
+  );
   assert.deepEqual(
     result.files.map((f: { path: string }) => f.path),
     ["add-ext.onnx", "weights.bin"],

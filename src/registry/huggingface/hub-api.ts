@@ -1,4 +1,3 @@
-import { HubApiError, listFiles, modelInfo } from "@huggingface/hub";
 import { RuntimeFailure } from "../../util/errors.js";
 import type { ModelRef, RemoteFile, RemoteModel } from "../registry.js";
 import { assertSafeRepoPath, isHex } from "../safe-repo-path.js";
@@ -6,6 +5,14 @@ import { hubHttpError } from "./hub-errors.js";
 import { createHubFetch } from "./hub-fetch.js";
 import type { HubSettings } from "./hub-settings.js";
 import { isHubRepoId } from "./parse-hub-ref.js";
+
+/**
+ * @huggingface/hub (and the hashing code it brings, ~0.5 MB of JavaScript), loaded by the first Hub call:
+ * every command that reads the registry table (push, rm, a pull from an OCI registry or a URL) would otherwise
+ * compile it at start-up without calling the Hub.
+ */
+const loadHub = () => import("@huggingface/hub");
+type HubModule = Awaited<ReturnType<typeof loadHub>>;
 
 /** Calls to the Hub's JSON API (through @huggingface/hub), with gpux's errors and checks on every answer. */
 export class HubApi {
@@ -29,8 +36,8 @@ export class HubApi {
     };
   }
 
-  private translate(error: unknown, ref: ModelRef, revision: string): never {
-    if (error instanceof HubApiError) {
+  private translate(error: unknown, hub: HubModule, ref: ModelRef, revision: string): never {
+    if (error instanceof hub.HubApiError) {
       throw hubHttpError(error.statusCode, {
         repoId: ref.repoId,
         revision,
@@ -54,8 +61,9 @@ export class HubApi {
   /** Revision → commit, canonical id and pipeline tag, in one request. */
   async resolveRevision(ref: ModelRef): Promise<RemoteModel> {
     const revision = ref.revision ?? "main";
+    const hub = await loadHub();
     try {
-      const info = await modelInfo({
+      const info = await hub.modelInfo({
         name: ref.repoId,
         hubUrl: this.settings.endpoint,
         revision,
@@ -80,15 +88,16 @@ export class HubApi {
       }
       return { ref, repoId: info.name, revision, commit: info.sha, pipelineTag: info.task ?? undefined };
     } catch (error) {
-      this.translate(error, ref, revision);
+      this.translate(error, hub, ref, revision);
     }
   }
 
   /** Every file of a commit with size, git oid and LFS sha256; refuses unsafe names. */
   async listFiles(remote: RemoteModel): Promise<RemoteFile[]> {
     const files: RemoteFile[] = [];
+    const hub = await loadHub();
     try {
-      for await (const entry of listFiles({
+      for await (const entry of hub.listFiles({
         repo: remote.repoId,
         revision: remote.commit,
         recursive: true,
@@ -118,7 +127,7 @@ export class HubApi {
         });
       }
     } catch (error) {
-      this.translate(error, remote.ref, remote.revision);
+      this.translate(error, hub, remote.ref, remote.revision);
     }
     return files;
   }

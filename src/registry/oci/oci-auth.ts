@@ -25,12 +25,18 @@ export function parseChallenge(header: string): Challenge | undefined {
 export const basicHeader = (credentials: Credentials) =>
   `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
 
+/** A GET of the token realm: its status, and its body when it answered 2xx. */
+export type TokenGet = (
+  url: URL,
+  headers: Record<string, string>,
+) => Promise<{ status: number; body?: Buffer }>;
+
 /** Ask a token realm for a bearer token for `scope`. */
 export async function fetchBearerToken(
   challenge: Challenge,
   scope: string | undefined,
   credentials: Credentials | undefined,
-  fetcher: typeof fetch,
+  get: TokenGet,
 ): Promise<{ status: number; token?: string }> {
   const realm = challenge.params.realm;
   if (!realm) {
@@ -44,12 +50,14 @@ export async function fetchBearerToken(
     url.searchParams.append("scope", s);
   const headers: Record<string, string> = {};
   if (credentials) headers.authorization = basicHeader(credentials);
-  const response = await fetcher(url, { headers });
-  if (!response.ok) {
-    await response.body?.cancel();
-    return { status: response.status };
+  const answer = await get(url, headers);
+  if (answer.status < 200 || answer.status >= 300) return { status: answer.status };
+  let body: { token?: unknown; access_token?: unknown } = {};
+  try {
+    body = JSON.parse(answer.body?.toString("utf8") ?? "");
+  } catch {
+    // not JSON: no token, answered below as a broken token server
   }
-  const body = (await response.json().catch(() => ({}))) as { token?: string; access_token?: string };
-  const token = body.token ?? body.access_token;
+  const token = [body.token, body.access_token].find((t): t is string => typeof t === "string" && t !== "");
   return { status: token ? 200 : 502, token };
 }

@@ -1,8 +1,7 @@
 import { NotFoundError, RuntimeFailure, UserError } from "../../util/errors.js";
 
 /** What the registry said in its error body (`{"errors":[{"code","message"}]}`), for the message. */
-export async function registryErrorDetail(response: Response): Promise<string> {
-  const text = await response.text().catch(() => "");
+export function registryErrorDetail(text: string): string {
   try {
     const errors = (JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }).errors ?? [];
     const first = errors[0];

@@ -87,7 +87,15 @@ export class OciRegistry implements Registry {
   parse(text: string, typed: string): ModelRef | undefined {
     const ref = parseOciReference(text);
     if (!ref) return undefined;
-    return { registry: this.name, repoId: referenceName(ref), revision: referenceRevision(ref), typed };
+    // no tag typed: no revision, so that `gpux run host/repo` finds the tag that was pulled (as for a Hub id)
+    // and `--revision` may name one; info() asks the registry for `latest`
+    return { registry: this.name, repoId: referenceName(ref), revision: ref.digest ?? ref.tag, typed };
+  }
+
+  /** `host/repo:tag` or `host/repo@sha256:…`, as Docker writes a reference. */
+  describe(ref: ModelRef): string {
+    const revision = ref.revision ?? "latest";
+    return `${ref.repoId}${revision.startsWith("sha256:") ? "@" : ":"}${revision}`;
   }
 
   async info(modelRef: ModelRef): Promise<RemoteModel> {

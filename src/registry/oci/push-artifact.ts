@@ -110,57 +110,76 @@ export async function pushArtifact(
     );
   }
   try {
+    // the config and manifest need only the digests, known now: the config goes up beside the layers
+    const descriptors = blobs.map((b) => ({ path: b.path, digest: `sha256:${b.sha256}`, size: b.size }));
+    const { config, manifest } = options.modelcar
+      ? modelcarArtifact(descriptors[0] as (typeof descriptors)[number], options.task)
+      : modelPackManifest(descriptors, {
+          name: options.name,
+          task: options.task,
+          format: options.format,
+          source: options.source,
+        });
+    const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
     const layers: PushResult["layers"] = [];
     const concurrency = options.concurrency ?? Number(process.env.GPUX_PULL_CONCURRENCY ?? 4);
-    await eachLimited(blobs, concurrency, async (blob) => {
-      const digest = `sha256:${blob.sha256}`;
-      let outcome: LayerOutcome = "exists";
-      if (!(await client.hasBlob(target.repository, digest))) {
-        outcome = await client.uploadBlob(
-          target.repository,
-          { digest, size: blob.size, file: blob.file },
-          {
-            mountFrom,
-            onBytes: (bytes) => progress.emit({ phase: "upload", file: blob.path, bytes, total: blob.size }),
-          },
-        );
-      }
-      progress.emit({ phase: "upload", file: blob.path, message: `${blob.path}: ${outcome}` });
-      layers.push({ path: blob.path, digest, size: blob.size, outcome });
-    });
+    // the largest first, so that the longest upload never waits for a free slot behind small ones
+    const bySize = [...descriptors].sort((a, b) => b.size - a.size);
+    await Promise.all([
+      eachLimited(bySize, concurrency, async (blob) => {
+        const file = (blobs.find((b) => b.path === blob.path) as PushFile).file;
+        let outcome: LayerOutcome = "exists";
+        if (!(await client.hasBlob(target.repository, blob.digest))) {
+          outcome = await client.uploadBlob(
+            target.repository,
+            { digest: blob.digest, size: blob.size, file },
+            {
+              mountFrom,
+              onBytes: (bytes) =>
+                progress.emit({ phase: "upload", file: blob.path, bytes, total: blob.size }),
+            },
+          );
+        }
+        progress.emit({ phase: "upload", file: blob.path, message: `${blob.path}: ${outcome}` });
+        layers.push({ ...blob, outcome });
+      }),
+      uploadSmall(client, target.repository, config, configDigest),
+    ]);
     layers.sort(
-      (a, b) => blobs.findIndex((f) => f.path === a.path) - blobs.findIndex((f) => f.path === b.path),
+      (a, b) =>
+        descriptors.findIndex((f) => f.path === a.path) - descriptors.findIndex((f) => f.path === b.path),
     );
-
-    let manifest: Buffer;
-    if (options.modelcar) {
-      const layer = layers[0] as PushResult["layers"][number];
-      const config = modelcarConfig(layer.digest);
-      const configDigest = await uploadSmall(client, target.repository, config);
-      manifest = modelcarManifest(
-        { mediaType: ociImageConfig, digest: configDigest, size: config.length },
-        { mediaType: "", digest: layer.digest, size: layer.size },
-        options.task,
-      );
-    } else {
-      const packed = modelPackManifest(
-        layers.map((l) => ({ path: l.path, digest: l.digest, size: l.size })),
-        { name: options.name, task: options.task, format: options.format, source: options.source },
-      );
-      const configDigest = await uploadSmall(client, target.repository, packed.config);
-      manifest = packed.manifest(configDigest);
-    }
-    const digest = await client.putManifest(target.repository, tag, manifest, ociManifest);
+    const digest = await client.putManifest(target.repository, tag, manifest(configDigest), ociManifest);
     return { reference: `${referenceName(target)}:${tag}`, digest, mediaType: ociManifest, layers };
   } finally {
     await cleanup?.();
   }
 }
 
+/** A modelcar's config and manifest for its one tar layer. */
+function modelcarArtifact(
+  layer: { digest: string; size: number },
+  task: string | undefined,
+): { config: Buffer; manifest: (configDigest: string) => Buffer } {
+  const config = modelcarConfig(layer.digest);
+  return {
+    config,
+    manifest: (configDigest) =>
+      modelcarManifest(
+        { mediaType: ociImageConfig, digest: configDigest, size: config.length },
+        { mediaType: "", digest: layer.digest, size: layer.size },
+        task,
+      ),
+  };
+}
+
 /** A config blob (small, in memory): uploaded unless the repository has it. */
-async function uploadSmall(client: OciClient, repository: string, bytes: Buffer): Promise<string> {
-  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+async function uploadSmall(
+  client: OciClient,
+  repository: string,
+  bytes: Buffer,
+  digest: string,
+): Promise<void> {
   if (!(await client.hasBlob(repository, digest)))
     await client.uploadBlob(repository, { digest, size: bytes.length, bytes });
-  return digest;
 }

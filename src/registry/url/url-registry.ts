@@ -103,6 +103,12 @@ export class UrlRegistry implements Registry {
     return ref;
   }
 
+  /** The URL (without its query, which may hold a token) or the path. */
+  describe(ref: ModelRef): string {
+    const source = this.sources.get(ref);
+    return source ? describeSource(source) : ref.typed;
+  }
+
   async info(ref: ModelRef): Promise<RemoteModel> {
     const source = this.sources.get(ref);
     if (!source) throw new RuntimeFailure(`'${ref.typed}' was not parsed by the URL registry.`);

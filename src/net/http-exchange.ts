@@ -1,4 +1,4 @@
-import { envSettings } from "../util/settings.js";
+import { createReadStream } from "node:fs";
 import { BodyDecoder } from "./http-body-decoder.js";
 import {
   type ConnectionUser,
@@ -6,20 +6,6 @@ import {
   openConnection,
   takeConnection,
 } from "./http-connection.js";
-
-export interface HttpGetOptions {
-  headers?: Record<string, string>;
-  /** Sent as a bearer token to `tokenOrigin` only; redirects to other hosts (the CDN) go without it. */
-  token?: string;
-  tokenOrigin?: string;
-  /** A whole Authorization header (Basic, or a registry's Bearer token) for `tokenOrigin` only, when no token. */
-  authorization?: string;
-  /**
-   * Milliseconds the connection may stay silent (no headers, no body bytes) before it is cut with an error, so
-   * a stalled server never hangs a pull. Default HF_HUB_DOWNLOAD_TIMEOUT seconds (as huggingface_hub), else 10.
-   */
-  idleTimeoutMs?: number;
-}
 
 /**
  * Receives a body chunk that is valid only during the call (the connection's read buffer is reused): hash,
@@ -37,41 +23,20 @@ export interface HttpAnswer {
   discard(): void;
 }
 
-/** Redirects followed before giving up (a loop, or a mirror gone wrong). */
-const maxRedirects = 5;
+/** What a request sends: bytes in memory, or a file streamed from disk (never read whole into memory). */
+export type RequestBody = Buffer | { file: string; size: number; onBytes?: (sent: number) => void };
+
+export interface HttpRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: RequestBody;
+}
 
 /** Response headers larger than this are refused (a hostile or broken server). */
 const maxHeaderBytes = 64 * 1024;
 
-/**
- * A GET for large downloads over HTTP/1.1, plain or TLS, with the body handed to a sink straight from the
- * connection's read buffer (see HttpConnection). Follows redirects; the caller reads the body or discards it.
- */
-export async function httpGet(url: string, options: HttpGetOptions = {}): Promise<HttpAnswer> {
-  let current = new URL(url);
-  for (let hop = 0; ; hop++) {
-    if (current.protocol !== "http:" && current.protocol !== "https:")
-      throw new Error(`cannot download from a ${current.protocol} URL`);
-    const headers: Record<string, string> = { "user-agent": "gpux", ...options.headers };
-    if (current.origin === options.tokenOrigin) {
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      else if (options.authorization) headers.authorization = options.authorization;
-    }
-    const answer = await exchange(
-      current,
-      headers,
-      options.idleTimeoutMs ?? envSettings.downloadIdleTimeoutMs(),
-    );
-    const location = answer.headers.location;
-    if (answer.status >= 300 && answer.status < 400 && location) {
-      answer.discard();
-      if (hop >= maxRedirects) throw new Error(`too many redirects from ${url}`);
-      current = new URL(location, current);
-      continue;
-    }
-    return answer;
-  }
-}
+/** Reads of a file body: 1 MiB, as the connection reads, so a large upload is a few hundred socket writes. */
+const fileChunkBytes = 1 << 20;
 
 /** The connection ended before a single byte of the answer. */
 class ClosedBeforeAnswer extends Error {
@@ -80,20 +45,29 @@ class ClosedBeforeAnswer extends Error {
   }
 }
 
-/** One request; on a kept-alive connection that the server closed while it sat idle, once more on a new one. */
-async function exchange(url: URL, headers: Record<string, string>, idleMs: number): Promise<HttpAnswer> {
-  const request = requestText(url, headers);
+/**
+ * One HTTP/1.1 request on a kept-alive connection to `url`'s origin (see HttpConnection); when the server had
+ * closed that connection while it sat idle, once more on a new one (a body is sent again from its start).
+ */
+export async function exchange(url: URL, request: HttpRequest, idleMs: number): Promise<HttpAnswer> {
+  const head = requestHead(url, request);
   const connection = await takeConnection(url.origin, idleMs);
   try {
-    return await new HttpExchange(connection, request, idleMs).head;
+    return await new HttpExchange(connection, head, request, idleMs).head;
   } catch (error) {
     if (connection.served === 0 || !(error instanceof ClosedBeforeAnswer)) throw error;
-    return new HttpExchange(await openConnection(url.origin, idleMs), request, idleMs).head;
+    return new HttpExchange(await openConnection(url.origin, idleMs), head, request, idleMs).head;
   }
 }
 
-function requestText(url: URL, headers: Record<string, string>): string {
-  let text = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+const bodySize = (body: RequestBody) => (Buffer.isBuffer(body) ? body.length : body.size);
+
+function requestHead(url: URL, request: HttpRequest): string {
+  const headers = { ...request.headers };
+  // a POST or PUT without a body says so: some proxies refuse one with neither length nor chunking
+  if (request.body || !["GET", "HEAD"].includes(request.method))
+    headers["content-length"] ??= String(request.body ? bodySize(request.body) : 0);
+  let text = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     if (/[\r\n]/.test(name + value)) throw new Error(`the ${name} header contains a line break`);
     text += `${name}: ${value}\r\n`;
@@ -117,12 +91,14 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
   return { status: Number(match[2]), headers, keepAlive };
 }
 
-/** One request on a connection: headers first, then the body on demand. */
+/** One request on a connection: the request (and its body) out, the headers back, then the body on demand. */
 class HttpExchange implements ConnectionUser {
   readonly head: Promise<HttpAnswer>;
   private headBytes: Buffer = Buffer.alloc(0);
   private decoder?: BodyDecoder;
   private keepAlive = false;
+  /** False while a body is still being sent: the connection cannot carry another request before it ends. */
+  private sent: boolean;
   private sink?: BodySink;
   /** Copies of body bytes that arrived before anyone asked for them. */
   private early: Buffer[] = [];
@@ -135,14 +111,48 @@ class HttpExchange implements ConnectionUser {
 
   constructor(
     private readonly connection: HttpConnection,
-    request: string,
+    head: string,
+    private readonly request: HttpRequest,
     private readonly idleMs: number,
   ) {
     this.head = new Promise((resolve, reject) => {
       this.settleHead = { resolve, reject };
     });
     connection.attach(this, idleMs);
-    connection.socket.write(request);
+    const body = request.body;
+    this.sent = !body || Buffer.isBuffer(body) || body.size === 0;
+    // a small body goes in the same write as the head: one packet for a manifest or a config blob
+    connection.socket.write(
+      Buffer.isBuffer(body) ? Buffer.concat([Buffer.from(head, "latin1"), body]) : head,
+    );
+    if (body && !Buffer.isBuffer(body)) this.sendFile(body).catch((error) => this.end(error as Error));
+  }
+
+  /** Streams a file body, waiting for the socket to drain; stops when the server answered (or failed) first. */
+  private async sendFile(body: { file: string; size: number; onBytes?: (sent: number) => void }) {
+    const socket = this.connection.socket;
+    let sent = 0;
+    for await (const chunk of createReadStream(body.file, { highWaterMark: fileChunkBytes })) {
+      if (this.ended !== undefined || this.decoder || socket.destroyed) return;
+      sent += (chunk as Buffer).length;
+      if (sent > body.size) throw new Error(`${body.file} grew while it was sent`);
+      const drained = socket.write(chunk);
+      // complete once its last byte is handed to the socket: the answer may arrive before the drain
+      if (sent === body.size) this.sent = true;
+      if (!drained) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            socket.off("drain", done);
+            socket.off("close", done);
+            resolve();
+          };
+          socket.on("drain", done);
+          socket.on("close", done);
+        });
+      }
+      body.onBytes?.(sent);
+    }
+    if (sent !== body.size) throw new Error(`${body.file} shrank while it was sent`);
   }
 
   onData(data: Buffer): void {
@@ -158,6 +168,7 @@ class HttpExchange implements ConnectionUser {
   onTimeout(): void {
     this.end(new Error(`no data for ${this.idleMs / 1000} s`));
   }
+
   private readHead(data: Buffer): void {
     const searchFrom = Math.max(0, this.headBytes.length - 3);
     this.headBytes = Buffer.concat([this.headBytes, data]);
@@ -172,7 +183,9 @@ class HttpExchange implements ConnectionUser {
       this.readHead(rest);
       return;
     }
-    this.decoder = new BodyDecoder(headers);
+    // an answer to HEAD, a 204 and a 304 have no body, whatever their content-length says (RFC 9110 6.4.1)
+    const bodiless = this.request.method === "HEAD" || status === 204 || status === 304;
+    this.decoder = new BodyDecoder(bodiless ? { "content-length": "0" } : headers);
     this.keepAlive = keepAlive;
     this.early = [Buffer.from(rest)];
     this.settleHead.resolve({
@@ -181,6 +194,7 @@ class HttpExchange implements ConnectionUser {
       readBody: (sink) => this.readBody(sink),
       discard: () => this.end(null),
     });
+    if (this.decoder.complete && rest.length === 0) this.end(null);
   }
 
   private readBody(sink: BodySink): Promise<void> {
@@ -210,8 +224,9 @@ class HttpExchange implements ConnectionUser {
   private end(error: Error | null): void {
     if (this.ended !== undefined) return;
     this.ended = error;
-    // the connection carries the next request only after a cleanly finished answer
-    const reusable = error === null && this.keepAlive && this.decoder?.complete && !this.decoder.overran;
+    // the connection carries the next request only after a cleanly finished answer to a fully sent request
+    const reusable =
+      error === null && this.sent && this.keepAlive && this.decoder?.complete && !this.decoder.overran;
     if (reusable) this.connection.release();
     else this.connection.close();
     if (!this.decoder) this.settleHead.reject(error ?? new Error("the connection closed"));
