@@ -44,6 +44,9 @@ export async function startGpuxServe(dir: string, extraArgs: string[]): Promise<
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // a bench that fails midway must not leave the server running
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = "";
     child.stdout?.on("data", (chunk) => {
@@ -61,6 +64,7 @@ export async function startGpuxServe(dir: string, extraArgs: string[]): Promise<
         url,
         model: body.models?.[0] as string,
         stop: async () => {
+          process.off("exit", killOnExit);
           child.kill("SIGTERM");
           await exited;
         },

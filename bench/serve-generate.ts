@@ -143,12 +143,15 @@ async function schedulerTrial(concurrency: number, tokens = newTokens): Promise<
   };
 }
 
-// the server as users run it (defaults but the bounds: every concurrency admitted at once, none waiting)
+// The server as users run it, but for the bounds: every concurrency admitted at once, none waiting, and no
+// 504 for the eighth prompt's first token (the prefills run one after the other: 8 x 5 s on a loaded CPU).
 const serve = await startGpuxServe(dir, [
   "--max-concurrent-sequences",
   String(maxWidth),
   "--max-waiting-sequences",
   "0",
+  "--timeout-ms",
+  "600000",
 ]);
 
 type Kind = [name: string, width: number, trial: (tokens?: number) => Promise<Trial>];
