@@ -33,6 +33,9 @@ export async function openWorkerPort<
   if (!send) throw new Error("a worker must run in a worker thread or a forked process");
   // the server went away (killed, crashed): a worker never outlives it
   process.on("disconnect", () => process.exit(0));
+  // Ctrl-C signals the whole process group, and systemd's stop the whole cgroup: the server decides when its
+  // workers end (after the requests in flight), so a worker ignores them and ends with its server
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
   const init = await new Promise<Init>((resolve) =>
     process.once("message", (message: { kind: string; init: Init }) => resolve(message.init)),
   );

@@ -136,6 +136,20 @@ describe("a generation worker that dies", { skip: missing }, () => {
     assert.equal(serve.child.exitCode, null, "the server process is still running");
   });
 
+  test("Ctrl-C or systemd's stop reaching the worker (SIGINT, SIGTERM) leaves it to its server: streams go on", async () => {
+    const [worker] = childPids(serve.child.pid as number);
+    assert.ok(worker, "a worker process");
+    const stream = await openStream(serve.url, completion("The capital of France is", 40));
+    assert.equal((await stream.events(2)).length, 2, stream.all());
+    process.kill(worker, "SIGINT");
+    process.kill(worker, "SIGTERM");
+    const events = await stream.events();
+    assert.equal(events.at(-1), "data: [DONE]", stream.all());
+    assert.doesNotMatch(stream.all(), /"error"/, "the stream ran to its end");
+    assert.deepEqual(childPids(serve.child.pid as number), [worker], "the same worker, not restarted");
+    assert.equal(await restarts(), 1);
+  });
+
   test("a worker that dies again soon is restarted after 1 s, then 2 s: no hot loop", async () => {
     for (const delaySeconds of [1, 2]) {
       const [worker] = childPids(serve.child.pid as number);
