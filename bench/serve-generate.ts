@@ -1,12 +1,16 @@
 /**
- * Continuous batching measured: concurrent greedy generations through GenerationScheduler (what `gpux serve`
- * runs for a generation model, in process) at concurrency 1, 4 and 8, beside the floor: a minimal batched
- * onnxruntime-node greedy loop at batch 1, 4 and 8 (the B prompts prefilled in one pass, then one pass per
- * step for all rows, present fed back, argmax). Same ~130 M model as bench/generate.ts, 128-token prompts
- * (B different ones), 64 new tokens each, EOS ignored; the kinds alternate round by round.
- * Decode tok/s = Σ(new tokens after the first) / (last token − last first token): the span where every
- * sequence is decoding, as for the floor. End-to-end tok/s = every new token / (last token − start).
- * Run: npx tsx bench/serve-generate.ts [rounds=1]   (needs Python with torch + transformers for the export)
+ * Continuous batching measured as users see it: the built `gpux serve` (a child process) answering 1, 4 and 8
+ * concurrent streamed /v1/completions, /health probed every ~50 ms meanwhile, beside the floor: a minimal
+ * batched onnxruntime-node greedy loop at batch 1, 4 and 8 (the B prompts prefilled in one pass, then one pass
+ * per step for all rows, present fed back, argmax), in this process. With `--in-process`, also
+ * GenerationScheduler called directly (what the server's generation worker runs), without HTTP. Same ~130 M
+ * model as bench/generate.ts, 128-token prompts (B different ones), 64 new greedy tokens each; the kinds
+ * alternate round by round. Decode tok/s = Σ(new tokens after the first) / (last token − last first token):
+ * the span where every sequence is decoding, as for the floor. End-to-end tok/s = every new token / (last
+ * token − start). TTFT over HTTP: request sent → first chunk with text. The floor ignores EOS, the server does
+ * not (OpenAI's API has no such field): "same tokens" says whether every answer still had the floor's tokens.
+ * Run: npm run build && npx tsx bench/serve-generate.ts [rounds=1] [--in-process]
+ * (needs Python with torch + transformers for the export, once; GPUX_BENCH_GENERATE_MODEL=DIR reuses one)
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,23 +23,18 @@ import type { GenerationSummary } from "../src/engine/generation/generator.js";
 import { loadGenerator } from "../src/engine/generation/load-generator.js";
 import { Model } from "../src/engine/model.js";
 import { benchGenerateModel, promptsOfLength } from "./generate-model.js";
+import { httpTrial, predictGreedy, startGpuxServe, type Trial } from "./serve-generate-http.js";
 
-const rounds = Number(process.argv[2] ?? 1);
+const rounds = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 1);
+const inProcess = process.argv.includes("--in-process");
 const promptTokens = 128;
 const newTokens = 64;
 const widths = [1, 4, 8];
 
-interface Trial {
-  /** Per sequence: from the start to its first token. */
-  ttftMs: number[];
-  decodeTokensPerSecond: number;
-  endToEndTokensPerSecond: number;
-  tokens: number[][];
-}
-
 const now = () => performance.now();
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const quantile = (values: number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))] as number;
+const median = (values: number[]) => quantile(values, 0.5);
 
 const dir = benchGenerateModel();
 const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
@@ -112,8 +111,10 @@ async function floorTrial(batch: number, tokens = newTokens): Promise<Trial> {
   };
 }
 
+const maxWidth = Math.max(...widths);
+const texts = prompts.map((prompt) => prompt.text);
 const scheduler = new GenerationScheduler(generator, {
-  maxConcurrentSequences: Math.max(...widths),
+  maxConcurrentSequences: maxWidth,
   maxWaitingSequences: 0,
 });
 
@@ -142,10 +143,24 @@ async function schedulerTrial(concurrency: number, tokens = newTokens): Promise<
   };
 }
 
+// The server as users run it, but for the bounds: every concurrency admitted at once, none waiting, and no
+// 504 for the eighth prompt's first token (the prefills run one after the other: 8 x 5 s on a loaded CPU).
+const serve = await startGpuxServe(dir, [
+  "--max-concurrent-sequences",
+  String(maxWidth),
+  "--max-waiting-sequences",
+  "0",
+  "--timeout-ms",
+  "600000",
+]);
+
 type Kind = [name: string, width: number, trial: (tokens?: number) => Promise<Trial>];
 const kinds: Kind[] = [
   ...widths.map((b): Kind => [`floor batch ${b}`, b, (t) => floorTrial(b, t)]),
-  ...widths.map((c): Kind => [`gpux scheduler c=${c}`, c, (t) => schedulerTrial(c, t)]),
+  ...widths.map(
+    (c): Kind => [`gpux serve HTTP c=${c}`, c, (t) => httpTrial(serve, texts.slice(0, c), t ?? newTokens)],
+  ),
+  ...(inProcess ? widths.map((c): Kind => [`gpux scheduler c=${c}`, c, (t) => schedulerTrial(c, t)]) : []),
 ];
 for (const [, , trial] of kinds) await trial(2); // warm-up, untimed: first-run allocations at each width
 const results = new Map<string, Trial[]>(kinds.map(([name]) => [name, []]));
@@ -156,29 +171,98 @@ for (let round = 0; round < rounds; round++) {
     process.stderr.write(`round ${round + 1}: ${name} done\n`);
   }
 }
+// what every stream must have said: the server's greedy answers, token ids and all (untimed, all at once)
+const greedy = await Promise.all(prompts.map((prompt) => predictGreedy(serve, prompt.text, newTokens)));
+await serve.stop();
 
 const floorOf = (width: number) => results.get(`floor batch ${width}`) as Trial[];
 const figure = (trials: Trial[], pick: (t: Trial) => number) => median(trials.map(pick));
 const floorPrefillB1 = figure(floorOf(1), (t) => median(t.ttftMs));
-const schedulerC1 = figure(results.get("gpux scheduler c=1") as Trial[], (t) => t.decodeTokensPerSecond);
-const rows = kinds.map(([name, width]) => {
+const joined = (rows: number[][]) => rows.map((ids) => ids.join()).join("|");
+/** Every sequence gave the floor's tokens at the same width (over HTTP: /predict's, which equal the floor's). */
+function sameTokens(name: string, width: number, trials: Trial[]): boolean {
+  const floorTokens = floorOf(width)[0]?.tokens as number[][];
+  if (name.startsWith("floor"))
+    return trials.every((t) => joined(t.tokens as number[][]) === joined(floorTokens));
+  if (trials[0]?.texts === undefined)
+    return trials.every((t) => joined(t.tokens as number[][]) === joined(floorTokens));
+  const predicted = greedy.slice(0, width);
+  return (
+    joined(predicted.map((g) => g.tokens)) === joined(floorTokens) &&
+    trials.every((t) => t.texts?.every((text, i) => text === predicted[i]?.text))
+  );
+}
+
+interface Row {
+  name: string;
+  width: number;
+  ttftP50: number;
+  decode: number;
+  healthP99?: number;
+  same: boolean;
+}
+const measured: Row[] = kinds.map(([name, width]) => {
   const trials = results.get(name) as Trial[];
-  const decode = figure(trials, (t) => t.decodeTokensPerSecond);
-  const floorDecode = figure(floorOf(width), (t) => t.decodeTokensPerSecond);
-  const reference = floorOf(width)[0]
-    ?.tokens.map((t) => t.join())
-    .join("|");
-  const same = trials.every((t) => t.tokens.map((ids) => ids.join()).join("|") === reference);
-  return [
+  const health = trials.flatMap((t) => t.healthMs ?? []);
+  return {
     name,
-    figure(trials, (t) => median(t.ttftMs)).toFixed(0),
-    decode.toFixed(1),
-    `${(decode / floorDecode).toFixed(2)}x`,
-    name.startsWith("gpux") ? `${(decode / schedulerC1).toFixed(2)}x` : "",
+    width,
+    ttftP50: figure(trials, (t) => median(t.ttftMs)),
+    decode: figure(trials, (t) => t.decodeTokensPerSecond),
+    healthP99: health.length > 0 ? quantile(health, 0.99) : undefined,
+    same: sameTokens(name, width, trials),
+  };
+});
+const rowOf = (name: string) => measured.find((row) => row.name === name) as Row;
+const rows = measured.map((row) => {
+  const trials = results.get(row.name) as Trial[];
+  const family = row.name.replace(/ (batch|c=)\d+$/, "");
+  const c1 = family.startsWith("floor") ? undefined : rowOf(`${family} c=1`);
+  return [
+    row.name,
+    row.ttftP50.toFixed(0),
+    row.decode.toFixed(1),
+    `${(row.decode / rowOf(`floor batch ${row.width}`).decode).toFixed(2)}x`,
+    c1 ? `${(row.decode / c1.decode).toFixed(2)}x` : "",
     figure(trials, (t) => t.endToEndTokensPerSecond).toFixed(1),
-    same ? "yes" : "NO",
+    row.healthP99 !== undefined ? row.healthP99.toFixed(1) : "",
+    row.same ? "yes" : "NO",
   ];
 });
+
+/** Each of the issue's targets for one family of rows (HTTP, or the scheduler in process). */
+function targets(family: string): string[][] {
+  const [c1, c8] = [rowOf(`${family} c=1`), rowOf(`${family} c=${maxWidth}`)];
+  const [b1, b8] = [rowOf("floor batch 1"), rowOf(`floor batch ${maxWidth}`)];
+  const verdict = (pass: boolean) => (pass ? "PASS" : "MISS");
+  const lines = [
+    [
+      `c=1 decode ≥ 0.9x floor b1`,
+      `${(c1.decode / b1.decode).toFixed(2)}x`,
+      verdict(c1.decode >= 0.9 * b1.decode),
+    ],
+    [`c=8 decode ≥ 3x c=1`, `${(c8.decode / c1.decode).toFixed(2)}x`, verdict(c8.decode >= 3 * c1.decode)],
+    [
+      `c=8 decode ≥ 0.8x floor b8`,
+      `${(c8.decode / b8.decode).toFixed(2)}x`,
+      verdict(c8.decode >= 0.8 * b8.decode),
+    ],
+    [
+      `c=1 TTFT p50 ≤ floor b1 prefill + 10 ms`,
+      `${c1.ttftP50.toFixed(0)} vs ${floorPrefillB1.toFixed(0)} ms`,
+      verdict(c1.ttftP50 <= floorPrefillB1 + 10),
+    ],
+  ];
+  const health = widths.map((c) => rowOf(`${family} c=${c}`).healthP99);
+  if (health.every((p99) => p99 !== undefined)) {
+    const worst = Math.max(...(health as number[]));
+    lines.push([`/health p99 < 20 ms (worst of c=1, 4, 8)`, `${worst.toFixed(1)} ms`, verdict(worst < 20)]);
+  }
+  const same = widths.every((c) => rowOf(`${family} c=${c}`).same);
+  lines.push(["every answer the floor's tokens", same ? "yes" : "no", verdict(same)]);
+  return lines.map((line) => [family, ...line]);
+}
+const families = ["gpux serve HTTP", ...(inProcess ? ["gpux scheduler"] : [])];
 
 // what a join and a leave cost: the cache rebuild the loop does then, at the end of a b8 run
 const floorCache = lastFloorCache as { past: Record<string, ort.Tensor>; width: number };
@@ -195,13 +279,16 @@ const timed = (work: () => void) =>
 const leaveMs = timed(() => packCacheRows(cacheNames, rowsOf(batchOf8, [0, 1, 2, 3, 4, 5, 6])));
 const joinMs = timed(() => packCacheRows(cacheNames, rowsOf(batchOf8, [0, 1, 2, 3, 4, 5, 6, 7])));
 const stats = scheduler.stats;
+const schedulerLine = inProcess
+  ? `; in-process scheduler: ${stats.prefills} prefills, ${stats.steps} steps, mean batch ${(stats.rowSteps / stats.steps).toFixed(2)}, ` +
+    `${stats.repacks} rebuilds (${(stats.repackMs / Math.max(1, stats.repacks)).toFixed(1)} ms each)`
+  : "";
 process.stdout.write(
   `model ${dir} (${layers} layers, hidden ${config.hidden_size}, vocab ${config.vocab_size}), ` +
     `${promptTokens}-token prompts, ${newTokens} new tokens each, ${rounds} round(s), medians; cpu\n\n` +
-    `${formatTable(["", "TTFT p50 ms", "decode tok/s", "vs floor same B", "vs c=1", "end-to-end tok/s", "same tokens"], rows)}\n\n` +
-    `targets: c=1 decode ≥ 0.9x floor b1; c=8 ≥ 3x c=1 and ≥ 0.8x floor b8; c=1 TTFT p50 within 10 ms of the floor's b1 prefill (${floorPrefillB1.toFixed(0)} ms)\n` +
-    `cache rebuild at width ${floorCache.width}: a leave (8 → 7 rows) ${leaveMs.toFixed(1)} ms, a join (→ 8 rows) ${joinMs.toFixed(1)} ms; ` +
-    `scheduler: ${stats.prefills} prefills, ${stats.steps} steps, mean batch ${(stats.rowSteps / stats.steps).toFixed(2)}, ` +
-    `${stats.repacks} rebuilds (${(stats.repackMs / Math.max(1, stats.repacks)).toFixed(1)} ms each)\n`,
+    `${formatTable(["", "TTFT p50 ms", "decode tok/s", "vs floor same B", "vs c=1", "end-to-end tok/s", "/health p99 ms", "same tokens"], rows)}\n\n` +
+    `${formatTable(["", "target", "measured", ""], families.flatMap(targets))}\n\n` +
+    `cache rebuild at width ${floorCache.width}: a leave (8 → 7 rows) ${leaveMs.toFixed(1)} ms, a join (→ 8 rows) ${joinMs.toFixed(1)} ms` +
+    `${schedulerLine}\n`,
 );
 await model.dispose();

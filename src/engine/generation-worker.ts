@@ -1,12 +1,13 @@
 /**
- * Entry point of a text-generation model's worker thread: its session, generator and scheduler live here,
- * because onnxruntime-node's `session.run` blocks the thread it is called on for the whole forward pass
- * (its async run is a setImmediate around a synchronous call), and tokenizing, rendering templates and
- * sampling run here too. The main thread only relays requests and events, so /health stays fast.
+ * Entry point of a text-generation model's worker (a child process, or a thread with --isolation thread): its
+ * session, generator and scheduler live here, because onnxruntime-node's `session.run` blocks the thread it
+ * is called on for the whole forward pass (its async run is a setImmediate around a synchronous call), and
+ * tokenizing, rendering templates and sampling run here too. The server only relays requests and events, so
+ * /health stays fast; as a process, a native abort inside ONNX Runtime ends only this worker, which the
+ * server restarts (served-generation.ts).
  */
 
 import { setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
 import { errorMessage, GpuxError } from "../util/errors.js";
 import { GenerationScheduler } from "./generation/generation-scheduler.js";
 import type { GenerationEvent } from "./generation/generator.js";
@@ -17,11 +18,11 @@ import type {
   ToGenerationWorker,
 } from "./generation-protocol.js";
 import { Model } from "./model.js";
+import { openWorkerPort } from "./worker-port.js";
 import type { WireError } from "./worker-protocol.js";
 
-const port = parentPort;
-if (!port) throw new Error("generation-worker must run in a worker thread");
-const init = workerData as GenerationWorkerInit;
+const port = await openWorkerPort<GenerationWorkerInit, FromGenerationWorker, ToGenerationWorker>();
+const init = port.init;
 
 function wireError(error: unknown): WireError {
   if (error instanceof GpuxError)
@@ -29,7 +30,7 @@ function wireError(error: unknown): WireError {
   return { message: errorMessage(error).split("\n")[0] ?? "unknown error", status: 500 };
 }
 
-const post = (message: FromGenerationWorker) => port?.postMessage(message);
+const post = (message: FromGenerationWorker) => port.post(message, []);
 
 async function start(): Promise<void> {
   // as in inference-worker.ts: this thread and ONNX Runtime's pool threads, created below, yield the CPU
@@ -54,7 +55,7 @@ async function start(): Promise<void> {
     }
   } catch (error) {
     post({ kind: "load-error", error: wireError(error) });
-    port?.close();
+    port.close();
     return;
   }
   const { inputs, outputs, provider, attempts } = model;
@@ -79,7 +80,7 @@ async function start(): Promise<void> {
       if (!done) post({ kind: "counts", ...counts() });
     }
   };
-  port?.on("message", async (message: ToGenerationWorker) => {
+  port.onMessage(async (message: ToGenerationWorker) => {
     if (message.kind === "submit") {
       const controller = new AbortController();
       sequences.set(message.id, controller);
@@ -104,7 +105,7 @@ async function start(): Promise<void> {
         for (const controller of sequences.values()) controller.abort(new Error("shutdown"));
       while (sequences.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       await model.dispose();
-      port?.close();
+      port.close();
     }
   });
 }

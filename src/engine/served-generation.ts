@@ -1,19 +1,12 @@
-import { Worker } from "node:worker_threads";
 import type { LoadedConfig } from "../config/load-config.js";
 import { taskDefinition } from "../tasks.js";
 import { log } from "../util/log.js";
 import type { GenerationJob } from "./generation/generation-scheduler.js";
 import type { GenerationEvent } from "./generation/generator.js";
-import type {
-  FromGenerationWorker,
-  GenerationWorkerInit,
-  SchedulerCounts,
-  ToGenerationWorker,
-} from "./generation-protocol.js";
-import { RemoteError, WorkerCrashedError } from "./serving-errors.js";
+import type { GenerationWorkerInit, SchedulerCounts } from "./generation-protocol.js";
+import { type GenerationReady, GenerationWorkerLink } from "./generation-worker-link.js";
+import { UnavailableError, WorkerCrashedError } from "./serving-errors.js";
 import type { ModelServingOptions } from "./serving-options.js";
-import { workerEntry } from "./worker-entry.js";
-import type { WorkerReady } from "./worker-protocol.js";
 
 /** True when a model is served for text generation (gpux.yml `task:` whose pipeline is text-generation). */
 export function servesGeneration(config: LoadedConfig["config"]): boolean {
@@ -27,62 +20,52 @@ export interface GenerationLoad extends SchedulerCounts {
   max_waiting_sequences: number;
 }
 
-const entryPoint = workerEntry("generation-worker");
-
-/** The events of one sequence as they arrive from the worker, read by one consumer. */
-class EventQueue {
-  private readonly events: GenerationEvent[] = [];
-  private failure?: Error;
-  private wake?: () => void;
-
-  push(event: GenerationEvent): void {
-    this.events.push(event);
-    this.wake?.();
-  }
-
-  fail(error: Error): void {
-    this.failure = error;
-    this.wake?.();
-  }
-
-  async next(): Promise<GenerationEvent> {
-    while (this.events.length === 0) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
-    }
-    return this.events.shift() as GenerationEvent;
-  }
+/** What the model serving a generation worker hears of its deaths and restarts (as WorkerPoolOptions). */
+export interface GenerationSupervision {
+  /** The worker died (it will be restarted). */
+  onWorkerExit?(how: string): void;
+  /** Its replacement is ready, or could not load (`error`): the model then stays down. */
+  onWorkerRestarted?(error?: Error): void;
 }
 
 /**
- * A text-generation model behind the server: its session, generator and scheduler in one worker thread
- * (src/engine/generation-worker.ts says why), and this relay in the main thread. Each submitted sequence's
- * events come back as messages; an abort (the client left) or a consumer that stops reading ends it in the
- * worker, whose scheduler frees its slot.
+ * A worker that dies this soon after the previous restart waits longer before the next one: 0, 1, 2, 4 …
+ * 30 s, so one that crashes as soon as it is up (a broken driver, a request retried at once that aborts ONNX
+ * Runtime each time) is not reloaded in a hot loop. One that had served this long starts the count afresh.
+ */
+const stableAfterMs = 60_000;
+const maxRestartDelayMs = 30_000;
+
+export function restartDelayMs(crashesInARow: number): number {
+  return crashesInARow === 0 ? 0 : Math.min(maxRestartDelayMs, 1000 * 2 ** (crashesInARow - 1));
+}
+
+/**
+ * A text-generation model behind the server: its session, generator and scheduler in one worker (a child
+ * process by default, src/engine/generation-worker.ts says why), relayed by a GenerationWorkerLink. Like the
+ * inference workers, a worker that dies is restarted: the sequences it held fail with a 503 and a hint, and
+ * new ones are refused with a 503 until the replacement is up.
  */
 export class ServedGeneration {
-  private counts: SchedulerCounts = { running: 0, waiting: 0 };
-  private readonly sequences = new Map<number, EventQueue>();
-  private nextId = 1;
-  private exited = false;
+  private link?: GenerationWorkerLink;
+  private crashesInARow = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private restarting?: Promise<void>;
+  private stopping = false;
+  /** What the first worker reported; its replacements open the same files. */
+  ready!: GenerationReady;
 
   private constructor(
-    private readonly worker: Worker,
-    readonly ready: Omit<WorkerReady, "warmupError">,
+    private readonly init: GenerationWorkerInit,
     private readonly options: ModelServingOptions,
-  ) {
-    worker.on("message", (message: FromGenerationWorker) => this.receive(message));
-    worker.on("error", (error) => log.warn(`generation worker failed: ${error.message}`));
-  }
+    private readonly supervision: GenerationSupervision,
+  ) {}
 
-  /** Start the worker; resolves once its session is open and warmed up. `onExit`: it died afterwards. */
-  static load(
+  /** Start the worker; resolves once its session is open and warmed up. */
+  static async load(
     loaded: LoadedConfig,
     options: ModelServingOptions,
-    onExit: (code: number) => void,
+    supervision: GenerationSupervision = {},
   ): Promise<ServedGeneration> {
     const init: GenerationWorkerInit = {
       loaded,
@@ -94,117 +77,94 @@ export class ServedGeneration {
         maxWaitingSequences: options.maxWaitingSequences,
       },
     };
-    const worker = new Worker(entryPoint[0], { ...entryPoint[1], workerData: init });
-    return new Promise((resolve, reject) => {
-      let started: ServedGeneration | undefined;
-      worker.once("message", (message: FromGenerationWorker) => {
-        if (message.kind === "ready") {
-          const { kind: _kind, ...ready } = message;
-          started = new ServedGeneration(worker, ready, options);
-          resolve(started);
-        } else if (message.kind === "load-error") {
-          reject(new RemoteError(message.error.message, message.error.status, message.error.hint));
-        }
-      });
-      worker.once("error", (error) => {
-        if (!started) reject(error);
-      });
-      worker.once("exit", (code) => {
-        if (!started) {
-          reject(
-            new RemoteError(`The generation worker exited (code ${code}) while loading the model.`, 500),
-          );
-          return;
-        }
-        started.exit(code, loaded.config.name);
-        onExit(code);
-      });
-    });
+    const served = new ServedGeneration(init, options, supervision);
+    served.ready = await served.spawn();
+    return served;
+  }
+
+  /** Start a worker and relay to it once it is ready. */
+  private async spawn(): Promise<GenerationReady> {
+    const { link, ready } = await GenerationWorkerLink.start(
+      this.options.isolation,
+      this.init,
+      (how, readyMs) => this.died(how, readyMs),
+    );
+    this.link = link;
+    return ready;
+  }
+
+  private get model(): string {
+    return this.init.loaded.config.name;
   }
 
   get load(): GenerationLoad {
     return {
-      ...this.counts,
+      ...(this.link?.load ?? { running: 0, waiting: 0 }),
       max_concurrent_sequences: this.options.maxConcurrentSequences,
       max_waiting_sequences: this.options.maxWaitingSequences,
     };
   }
 
-  private send(message: ToGenerationWorker): void {
-    if (!this.exited) this.worker.postMessage(message);
+  /** The worker is gone: schedule its replacement; returns the error its sequences fail with. */
+  private died(how: string, readyMs: number): Error {
+    this.link = undefined;
+    if (this.stopping) {
+      return new UnavailableError(`The generation worker of model '${this.model}' stopped (${how}).`);
+    }
+    if (readyMs >= stableAfterMs) this.crashesInARow = 0;
+    const delay = restartDelayMs(this.crashesInARow++);
+    log.warn(
+      `generation worker of model '${this.model}' ended (${how}); starting a new one${delay > 0 ? ` in ${delay / 1000} s` : ""}`,
+    );
+    this.supervision.onWorkerExit?.(how);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.restarting = this.restart().finally(() => {
+        this.restarting = undefined;
+      });
+    }, delay);
+    return new WorkerCrashedError(
+      `The generation worker of model '${this.model}' died (${how}) while generating; it is being restarted.`,
+      {
+        hint: "Retry in a few seconds (GET /health answers 200 again once it is back). If the same request crashes it again, it makes ONNX Runtime abort: check the server log.",
+      },
+    );
   }
 
-  private receive(message: FromGenerationWorker): void {
-    if (message.kind === "ready" || message.kind === "load-error") return;
-    this.counts = { running: message.running, waiting: message.waiting };
-    if (message.kind === "counts") return;
-    const queue = this.sequences.get(message.id);
-    if (!queue) return;
-    if (message.kind === "error") {
-      this.sequences.delete(message.id);
-      queue.fail(new RemoteError(message.error.message, message.error.status, message.error.hint));
-      return;
+  private async restart(): Promise<void> {
+    try {
+      await this.spawn();
+      if (this.stopping) return;
+      this.supervision.onWorkerRestarted?.();
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      log.warn(`could not restart the generation worker of model '${this.model}': ${failure.message}`);
+      this.supervision.onWorkerRestarted?.(failure);
     }
-    if (message.event.type === "done") this.sequences.delete(message.id);
-    queue.push(message.event);
-  }
-
-  private exit(code: number, model: string): void {
-    this.exited = true;
-    this.counts = { running: 0, waiting: 0 };
-    for (const queue of this.sequences.values()) {
-      queue.fail(
-        new WorkerCrashedError(
-          `The generation worker of model '${model}' died (exit code ${code}) while generating.`,
-          { hint: "Check the server log; restart the server to serve the model again." },
-        ),
-      );
-    }
-    this.sequences.clear();
   }
 
   /**
-   * Admit one sequence in the worker (its scheduler refuses with 429 when full: the first event is then an
-   * error). It ends when `signal` aborts (the client left) or when the consumer stops reading.
+   * Admit one sequence (the worker's scheduler refuses with 429 when full: the first event is then an error);
+   * refused at once with a 503 while the worker is being restarted. It ends when `signal` aborts (the client
+   * left) or when the consumer stops reading.
    */
   submit(job: GenerationJob): AsyncGenerator<GenerationEvent> {
-    const id = this.nextId++;
-    const queue = new EventQueue();
-    this.sequences.set(id, queue);
-    this.send({ kind: "submit", id, input: job.input, sampling: job.sampling });
-    if (this.exited) queue.fail(new WorkerCrashedError("The generation worker has stopped."));
-    return this.events(id, queue, job.signal);
-  }
-
-  private async *events(
-    id: number,
-    queue: EventQueue,
-    signal?: AbortSignal,
-  ): AsyncGenerator<GenerationEvent> {
-    const abort = () => this.send({ kind: "abort", id });
-    if (signal?.aborted) abort();
-    signal?.addEventListener("abort", abort, { once: true });
-    try {
-      while (true) {
-        const event = await queue.next();
-        yield event;
-        if (event.type === "done") return;
-      }
-    } finally {
-      signal?.removeEventListener("abort", abort);
-      // stopped reading early: end the sequence in the worker (its last events are dropped)
-      if (this.sequences.delete(id)) abort();
+    if (!this.link?.alive) {
+      throw new UnavailableError(`Model '${this.model}' is restarting its generation worker.`, {
+        hint: "Retry when GET /health answers 200.",
+      });
     }
+    return this.link.submit(job);
   }
 
   /**
-   * Stop the worker once every sequence has finished; with `abandon` (past the shutdown deadline) the
-   * sequences still decoding are ended first.
+   * Stop the worker once every sequence has finished (a restart under way is awaited, one not begun is
+   * cancelled); with `abandon` (past the shutdown deadline) the sequences still decoding are ended first.
    */
   async stop(abandon: boolean): Promise<void> {
-    if (this.exited) return;
-    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-    this.send({ kind: "close", abandon });
-    await exited;
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    await this.restarting;
+    await this.link?.stop(abandon);
   }
 }

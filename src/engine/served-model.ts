@@ -15,7 +15,7 @@ import type { ModelServingOptions } from "./serving-options.js";
 import { TokenizerThread } from "./tokenizer-thread.js";
 import { WorkerPool } from "./worker-pool.js";
 
-/** "restarting": every inference worker died (say, a native abort) and a new one is loading. */
+/** "restarting": every inference worker (or the generation worker) died, say a native abort, and a new one is loading. */
 export type ModelState = "loading" | "ready" | "restarting" | "failed" | "stopping";
 
 /** Timings of one answered request, in milliseconds. */
@@ -51,7 +51,7 @@ export class ServedModel {
   constructor(
     readonly loaded: LoadedConfig,
     readonly options: ModelServingOptions,
-    observer?: BatchObserver,
+    private readonly observer?: BatchObserver,
   ) {
     this.pipeline = selectPipeline(loaded.config);
     const tokenizerThread = new TokenizerThread(loaded);
@@ -164,10 +164,19 @@ export class ServedModel {
 
   private async startGeneration(): Promise<void> {
     try {
-      const generation = await ServedGeneration.load(this.loaded, this.options, (code) => {
-        if (this.state === "stopping") return;
-        this.state = "failed";
-        this.failure = `its generation worker died (exit code ${code})`;
+      const generation = await ServedGeneration.load(this.loaded, this.options, {
+        onWorkerExit: () => {
+          this.observer?.onWorkerRestart?.();
+          if (this.state === "ready") this.state = "restarting";
+        },
+        onWorkerRestarted: (error) => {
+          if (this.state !== "restarting") return;
+          if (!error) this.state = "ready";
+          else {
+            this.state = "failed";
+            this.failure = `its generation worker could not be restarted: ${error.message}`;
+          }
+        },
       });
       const { inputs, outputs, provider, attempts, warmupMs } = generation.ready;
       this.context = { ...this.context, inputs, outputs };
@@ -211,7 +220,7 @@ export class ServedModel {
         : this.state === "stopping"
           ? "is shutting down"
           : this.state === "restarting"
-            ? "is restarting its inference worker"
+            ? `is restarting its ${this.generates ? "generation" : "inference"} worker`
             : `failed to load: ${this.failure}`;
     throw new UnavailableError(`Model '${this.name}' ${why}.`, {
       hint:

@@ -14,10 +14,13 @@ export type Isolation = "process" | "thread";
 
 export const isolations: readonly Isolation[] = ["process", "thread"];
 
-/** One inference worker, a thread or a process, behind one interface for the pool. */
-export interface WorkerHost {
-  post(message: ToWorker, transfer: ArrayBuffer[]): void;
-  onMessage(listener: (message: FromWorker) => void): void;
+/**
+ * One worker, a thread or a process, behind one interface: an inference worker (the pool's) by default, or a
+ * generation worker (ServedGeneration's), whose messages are its own.
+ */
+export interface WorkerHost<To extends object = ToWorker, From = FromWorker> {
+  post(message: To, transfer: ArrayBuffer[]): void;
+  onMessage(listener: (message: From) => void): void;
   onError(listener: (error: Error) => void): void;
   /** Once, when it ended: its exit code, or the signal that killed it. */
   onExit(listener: (how: string) => void): void;
@@ -27,10 +30,11 @@ export interface WorkerHost {
   readonly pid?: number;
 }
 
-const inferenceWorker = "inference-worker";
+/** The entry files a host can start (src/engine/NAME.ts). */
+export type WorkerEntryName = "inference-worker" | "generation-worker";
 
-function threadHost(init: WorkerInit): WorkerHost {
-  const [entry, options] = workerEntry(inferenceWorker);
+function threadHost<To extends object, From>(name: WorkerEntryName, init: WorkerInit): WorkerHost<To, From> {
+  const [entry, options] = workerEntry(name);
   const worker = new Worker(entry, { ...options, workerData: init });
   return {
     post: (message, transfer) => worker.postMessage(message, transfer),
@@ -41,8 +45,8 @@ function threadHost(init: WorkerInit): WorkerHost {
   };
 }
 
-function processHost(init: WorkerInit): WorkerHost {
-  const child: ChildProcess = fork(fileURLToPath(workerFile(inferenceWorker)), [], {
+function processHost<To extends object, From>(name: WorkerEntryName, init: WorkerInit): WorkerHost<To, From> {
+  const child: ChildProcess = fork(fileURLToPath(workerFile(name)), [], {
     // typed arrays cross as typed arrays (structured clone), not as JSON
     serialization: "advanced",
     execArgv: [...workerExecArgv],
@@ -60,6 +64,10 @@ function processHost(init: WorkerInit): WorkerHost {
   };
 }
 
-export function startWorkerHost(isolation: Isolation, init: WorkerInit): WorkerHost {
-  return isolation === "process" ? processHost(init) : threadHost(init);
+export function startWorkerHost<To extends object = ToWorker, From = FromWorker>(
+  isolation: Isolation,
+  init: WorkerInit,
+  name: WorkerEntryName = "inference-worker",
+): WorkerHost<To, From> {
+  return isolation === "process" ? processHost(name, init) : threadHost(name, init);
 }

@@ -1,33 +1,43 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
 
-/** The inference worker's side of the boundary: its init, and messages to and from the server. */
-export interface WorkerPort {
-  init: WorkerInit;
+/**
+ * A worker's side of the boundary: its init, and messages to and from the server (an inference worker's by
+ * default; a generation worker names its own).
+ */
+export interface WorkerPort<Init = WorkerInit, From = FromWorker, To = ToWorker> {
+  init: Init;
   /** Buffers in `transfer` move to a thread's parent; to a parent process they are copied. */
-  post(message: FromWorker, transfer: ArrayBuffer[]): void;
-  onMessage(listener: (message: ToWorker) => void): void;
+  post(message: From, transfer: ArrayBuffer[]): void;
+  onMessage(listener: (message: To) => void): void;
   /** Let this worker end once its work is done. */
   close(): void;
 }
 
 /** The port of a worker thread (workerData, parentPort) or of a child process (the IPC channel). */
-export async function openWorkerPort(): Promise<WorkerPort> {
+export async function openWorkerPort<
+  Init extends WorkerInit = WorkerInit,
+  From = FromWorker,
+  To = ToWorker,
+>(): Promise<WorkerPort<Init, From, To>> {
   const thread = parentPort;
   if (thread) {
     return {
-      init: workerData as WorkerInit,
+      init: workerData as Init,
       post: (message, transfer) => thread.postMessage(message, transfer),
       onMessage: (listener) => thread.on("message", listener),
       close: () => thread.close(),
     };
   }
   const send = process.send?.bind(process);
-  if (!send) throw new Error("inference-worker must run in a worker thread or a forked process");
+  if (!send) throw new Error("a worker must run in a worker thread or a forked process");
   // the server went away (killed, crashed): a worker never outlives it
   process.on("disconnect", () => process.exit(0));
-  const init = await new Promise<WorkerInit>((resolve) =>
-    process.once("message", (message: { kind: string; init: WorkerInit }) => resolve(message.init)),
+  // Ctrl-C signals the whole process group, and systemd's stop the whole cgroup: the server decides when its
+  // workers end (after the requests in flight), so a worker ignores them and ends with its server
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
+  const init = await new Promise<Init>((resolve) =>
+    process.once("message", (message: { kind: string; init: Init }) => resolve(message.init)),
   );
   let sent: Promise<unknown> = Promise.resolve();
   return {

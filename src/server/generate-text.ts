@@ -32,7 +32,7 @@ async function* follow(
       const event = next.value;
       if (event.type === "done") {
         ctx.metrics.recordSequence(model, {
-          promptTokens: event.promptTokens,
+          promptTokens: event.promptRead ? event.promptTokens : 0,
           generatedTokens: event.tokenIds.length,
           decodeSeconds: event.decodeMs / 1000,
         });

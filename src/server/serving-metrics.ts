@@ -82,7 +82,7 @@ export class ServingMetrics {
 
   private readonly workerRestarts = new Counter({
     name: "gpux_inference_worker_restarts_total",
-    help: "Inference workers that died (a native abort, killed) and were restarted, per model",
+    help: "Inference and generation workers that died (a native abort, killed) and were restarted, per model",
     labelNames: ["model", "version"],
     registers: [this.registry],
   });

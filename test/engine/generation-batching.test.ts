@@ -274,6 +274,7 @@ describe("continuous batching: joins, leaves, aborts and the queue (qwen3)", { s
     const gone = await queued;
     assert.equal(gone.done.reason, "abort");
     assert.deepEqual(gone.done.tokenIds, [], "aborted before its prefill");
+    assert.equal(gone.done.promptRead, false);
     assert.equal(scheduler.waiting, 1);
     await first.return(undefined);
     const nextOut = await next;
@@ -281,6 +282,35 @@ describe("continuous batching: joins, leaves, aborts and the queue (qwen3)", { s
     assert.deepEqual([scheduler.running, scheduler.waiting], [0, 0]);
     // left running, the abandoned sequence would decode its 200 tokens before the next one's 3
     assert.ok(scheduler.stats.steps < 150, `the abandoned sequence stopped (${scheduler.stats.steps} steps)`);
+  });
+
+  test("a sequence whose client leaves while another is prefilled is never prefilled itself", async () => {
+    const scheduler = new GenerationScheduler(generator, {
+      maxConcurrentSequences: 3,
+      maxWaitingSequences: 0,
+    });
+    const sampling: SamplingRequest = { temperature: 0, maxTokens: 4, ignoreEos: true };
+    const controller = new AbortController();
+    // the three arrive together, so one tick prefills them one after the other
+    const first = (async () => {
+      const events: GenerationEvent[] = [];
+      for await (const event of scheduler.submit({ input: { prompt: prompts[4] as string }, sampling })) {
+        events.push(event);
+        if (events.length === 1) controller.abort(); // the third's client leaves after the first's prefill
+      }
+      return events;
+    })();
+    const second = collect(scheduler.submit({ input: { prompt: prompts[7] as string }, sampling }));
+    const third = collect(
+      scheduler.submit({ input: { prompt: prompts[2] as string }, sampling, signal: controller.signal }),
+    );
+    const [, secondOut, gone] = await Promise.all([first, second, third]);
+    assert.equal(secondOut.done.tokenIds.length, 4);
+    assert.equal(gone.done.reason, "abort");
+    assert.deepEqual(gone.done.tokenIds, []);
+    assert.equal(gone.done.promptRead, false, "its prompt was never read");
+    assert.equal(scheduler.stats.prefills, 2, "two prefills, not three");
+    assert.deepEqual([scheduler.running, scheduler.waiting], [0, 0]);
   });
 
   test("beyond max_concurrent_sequences + max_waiting_sequences a request is refused with 429", async () => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { after } from "node:test";
 import { cliPath, repoRoot } from "./cli.js";
 
@@ -47,4 +47,19 @@ export function spawnServe(
       reject(new Error(`gpux serve exited (${code}) before it was ready: ${stderr}`));
     });
   });
+}
+
+/** The worker processes of a server (its children), as `ps` lists them: none while it has none. */
+export function childPids(pid: number): number[] {
+  let listed: string;
+  try {
+    listed = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return []; // ps found no such process
+    throw error;
+  }
+  return listed
+    .split("\n")
+    .map((line) => Number(line.trim()))
+    .filter((n) => n > 0);
 }

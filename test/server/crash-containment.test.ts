@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { test } from "node:test";
-import { spawnServe } from "../helpers/serve-process.js";
+import { childPids, spawnServe } from "../helpers/serve-process.js";
 import { addOneSpec, call, slowModelSpec, slowRequest, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -52,13 +51,6 @@ test("serve: an inference worker dying mid-request answers 503, the server resta
   assert.equal(serve.child.exitCode, null, "the server process is still running");
   assert.match(serve.stderr(), /inference worker ended \(exit code 134\); starting a new one/);
 });
-
-/** The inference processes of a server: its children. */
-const childPids = (pid: number) =>
-  execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
-    .split("\n")
-    .map((line) => Number(line.trim()))
-    .filter((n) => n > 0);
 
 test("serve: the inference process killed by SIGABRT mid-request (a native abort) answers 503, the server lives and recovers", async () => {
   const folder = writeModelFolder(

@@ -153,4 +153,36 @@ describe("a generation model under concurrent requests", { skip: missing }, () =
     });
     assert.equal(after.choices[0]?.finish_reason, "length");
   });
+  test("a waiting request whose client leaves drops out of the queue at once, its prompt never read", async () => {
+    const promptTokens = async () => {
+      const metrics = String((await call(`${url}metrics`)).body);
+      return Number(
+        /gpux_generation_prompt_tokens_total\{model="qwen3"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0,
+      );
+    };
+    let readByStreams = 0;
+    for (const prompt of prompts) {
+      const answer = await client.completions.create({ model: "qwen3", prompt, max_tokens: 1 });
+      readByStreams += answer.usage?.prompt_tokens ?? 0;
+    }
+    const before = await promptTokens();
+    const running = [];
+    for (const prompt of prompts) running.push(await openStream(prompt, 200));
+    const leaving = new AbortController();
+    const waiting = client.completions
+      .create(
+        { model: "qwen3", prompt: "a prompt that is never read", max_tokens: 2 },
+        { signal: leaving.signal },
+      )
+      .catch((error: unknown) => error);
+    await until(async () => (await load()).waiting === 1, "the request to wait");
+    leaving.abort();
+    await until(async () => (await load()).waiting === 0, "the queue to let it go");
+    assert.equal((await load()).running, slots, "the running streams went on");
+    for (const stream of running) stream.stream.controller.abort();
+    await until(async () => (await load()).running === 0, "every slot to free");
+    await waiting;
+    await until(async () => (await promptTokens()) >= before + readByStreams, "the streams' counts");
+    assert.equal((await promptTokens()) - before, readByStreams, "only the streams' prompts were read");
+  });
 });

@@ -231,7 +231,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       new Option(
         "--isolation <where>",
-        `run inference in child processes (a native crash kills one, restarted) or threads (serving.isolation, default ${d.isolation})`,
+        `run inference and generation in child processes (a native crash kills one, restarted) or threads (serving.isolation, default ${d.isolation})`,
       ).choices(["process", "thread"]),
     )
     .addOption(

@@ -92,10 +92,17 @@ export class DecodeLoop {
     this.pending = this.pending.filter((entry) => !this.gone.has(entry));
   }
 
-  /** Prefill each new sequence alone; those not finished by their first token come back with their cache. */
+  /**
+   * Prefill each new sequence alone; those not finished by their first token come back with their cache. One
+   * whose client left during an earlier one's prefill (hundreds of ms for a long prompt) ends unread.
+   */
   private async prefill(entries: LoopEntry[]): Promise<Array<{ entry: LoopEntry; cache: SequenceCache }>> {
     const joining: Array<{ entry: LoopEntry; cache: SequenceCache }> = [];
     for (const entry of entries) {
+      if (entry.events.cancelled || entry.signal?.aborted) {
+        this.leave(entry, entry.sequence.abort());
+        continue;
+      }
       const cache = this.decoder.emptyCache();
       try {
         const logits = await this.decoder.forward(cache, entry.sequence.promptIds);

@@ -19,6 +19,8 @@ export interface GenerationSummary {
   /** The answer: every token event's text joined (stop strings and EOS excluded). */
   text: string;
   promptTokens: number;
+  /** False when it ended before its prefill (its client left while it waited for a slot): no prompt was read. */
+  promptRead: boolean;
   /** The generated ids (EOS excluded). */
   tokenIds: number[];
   seed: number;

@@ -18,6 +18,7 @@ export class Sequence {
   private text = "";
   private firstAt = 0;
   private lastAt = 0;
+  private read = false;
   private ended = false;
 
   /**
@@ -50,6 +51,7 @@ export class Sequence {
   accept(logits: LogitsRow): GenerationEvent[] {
     const id = this.sampler.pick(logits, this.seen.size > 0 ? [...this.seen] : []);
     this.lastAt = performance.now();
+    this.read = true;
     if (this.tokenIds.length === 0) this.firstAt = this.lastAt;
     if (this.eosIds.has(id) && !this.sampling.ignoreEos) return this.finish("stop");
     this.tokenIds.push(id);
@@ -85,6 +87,7 @@ export class Sequence {
       reason,
       text: this.text,
       promptTokens: this.promptIds.length,
+      promptRead: this.read,
       tokenIds: this.tokenIds,
       seed: this.sampling.seed,
       timeToFirstTokenMs: (this.firstAt || performance.now()) - this.started,
