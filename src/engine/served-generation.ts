@@ -5,6 +5,7 @@ import type { GenerationJob } from "./generation/generation-scheduler.js";
 import type { GenerationEvent } from "./generation/generator.js";
 import type { GenerationWorkerInit, SchedulerCounts } from "./generation-protocol.js";
 import { type GenerationReady, GenerationWorkerLink } from "./generation-worker-link.js";
+import { RestartBackoff } from "./restart-backoff.js";
 import { UnavailableError, WorkerCrashedError } from "./serving-errors.js";
 import type { ModelServingOptions } from "./serving-options.js";
 
@@ -29,18 +30,6 @@ export interface GenerationSupervision {
 }
 
 /**
- * A worker that dies this soon after the previous restart waits longer before the next one: 0, 1, 2, 4 …
- * 30 s, so one that crashes as soon as it is up (a broken driver, a request retried at once that aborts ONNX
- * Runtime each time) is not reloaded in a hot loop. One that had served this long starts the count afresh.
- */
-const stableAfterMs = 60_000;
-const maxRestartDelayMs = 30_000;
-
-export function restartDelayMs(crashesInARow: number): number {
-  return crashesInARow === 0 ? 0 : Math.min(maxRestartDelayMs, 1000 * 2 ** (crashesInARow - 1));
-}
-
-/**
  * A text-generation model behind the server: its session, generator and scheduler in one worker (a child
  * process by default, src/engine/generation-worker.ts says why), relayed by a GenerationWorkerLink. Like the
  * inference workers, a worker that dies is restarted: the sequences it held fail with a 503 and a hint, and
@@ -48,7 +37,7 @@ export function restartDelayMs(crashesInARow: number): number {
  */
 export class ServedGeneration {
   private link?: GenerationWorkerLink;
-  private crashesInARow = 0;
+  private readonly backoff = new RestartBackoff();
   private restartTimer?: NodeJS.Timeout;
   private restarting?: Promise<void>;
   private stopping = false;
@@ -111,8 +100,7 @@ export class ServedGeneration {
     if (this.stopping) {
       return new UnavailableError(`The generation worker of model '${this.model}' stopped (${how}).`);
     }
-    if (readyMs >= stableAfterMs) this.crashesInARow = 0;
-    const delay = restartDelayMs(this.crashesInARow++);
+    const delay = this.backoff.delayAfter(readyMs);
     log.warn(
       `generation worker of model '${this.model}' ended (${how}); starting a new one${delay > 0 ? ` in ${delay / 1000} s` : ""}`,
     );

@@ -1,5 +1,6 @@
 import type { TensorMap } from "../pipeline/pipeline.js";
 import { log } from "../util/log.js";
+import { RestartBackoff } from "./restart-backoff.js";
 import { RemoteError, WorkerCrashedError } from "./serving-errors.js";
 import { fromWire, toWire } from "./wire-tensor.js";
 import { type Isolation, startWorkerHost, type WorkerHost } from "./worker-host.js";
@@ -22,6 +23,8 @@ interface Slot {
   worker: WorkerHost;
   job?: Job;
   jobId?: number;
+  /** When it reported ready (Date.now()). */
+  readyAt?: number;
 }
 
 export interface WorkerPoolOptions {
@@ -46,6 +49,9 @@ export class WorkerPool {
   private idleWaiters: Array<() => void> = [];
   private nextId = 1;
   private closing = false;
+  private readonly backoff = new RestartBackoff();
+  /** Restarts waiting out their backoff, cancelled by close(). */
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
@@ -73,6 +79,7 @@ export class WorkerPool {
       worker.onMessage((message: FromWorker) => {
         if (message.kind === "ready") {
           started = true;
+          slot.readyAt = Date.now();
           this.slots.push(slot);
           resolve(message);
           this.options.onIdle?.();
@@ -111,18 +118,29 @@ export class WorkerPool {
         slot.job = undefined;
         this.wakeIdleWaiters();
         if (started && !this.closing) {
-          log.warn(`inference worker ended (${how}); starting a new one`);
-          this.options.onWorkerExit?.(how);
-          this.spawn().then(
-            () => this.options.onWorkerRestarted?.(),
-            (error: Error) => {
-              log.warn(`could not restart the worker: ${error.message}`);
-              this.options.onWorkerRestarted?.(error);
-            },
+          const delay = this.backoff.delayAfter(Date.now() - (slot.readyAt ?? 0));
+          log.warn(
+            `inference worker ended (${how}); starting a new one${delay > 0 ? ` in ${delay / 1000} s` : ""}`,
           );
+          this.options.onWorkerExit?.(how);
+          this.restartAfter(delay);
         }
       });
     });
+  }
+
+  private restartAfter(delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      this.spawn().then(
+        () => this.options.onWorkerRestarted?.(),
+        (error: Error) => {
+          log.warn(`could not restart the worker: ${error.message}`);
+          this.options.onWorkerRestarted?.(error);
+        },
+      );
+    }, delayMs);
+    this.restartTimers.add(timer);
   }
 
   private wakeIdleWaiters(): void {
@@ -163,6 +181,8 @@ export class WorkerPool {
    */
   async close(): Promise<void> {
     this.closing = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
     await Promise.all(this.starting);
     while (this.slots.some((slot) => slot.job))
       await new Promise<void>((wake) => this.idleWaiters.push(wake));

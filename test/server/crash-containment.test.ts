@@ -56,7 +56,7 @@ test("serve: the inference process killed by SIGABRT mid-request (a native abort
   const folder = writeModelFolder(
     dir,
     "slow",
-    slowModelSpec(96),
+    slowModelSpec(96, 4096),
     "name: slow\nmodel:\n  source: model.onnx\n",
   );
   const serve = await spawnServe([folder]);
@@ -68,7 +68,7 @@ test("serve: the inference process killed by SIGABRT mid-request (a native abort
   assert.ok(inference && others.length === 0, "one inference process");
 
   const running = call(`${serve.url}predict`, { body: slowRequest });
-  await new Promise((r) => setTimeout(r, 200)); // inside the run (~1 s on this model)
+  await new Promise((r) => setTimeout(r, 200)); // inside the run (1.5-5 s on this model here)
   process.kill(inference, "SIGABRT");
   const crashed = await running;
   assert.equal(crashed.status, 503, JSON.stringify(crashed.body));
@@ -100,4 +100,43 @@ test("serve: the inference process killed by SIGABRT mid-request (a native abort
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.fail(`inference process ${replacement} outlived its server`);
+});
+
+test("serve: an inference process that dies again soon after its restart waits 1 s before the next one: no hot loop", async () => {
+  const folder = writeModelFolder(
+    dir,
+    "add-one-again",
+    addOneSpec,
+    "name: add-one-again\nmodel:\n  source: model.onnx\n",
+  );
+  const serve = await spawnServe([folder]);
+  const health = () => call(`${serve.url}health`);
+  const healthy = async () => {
+    for (let i = 0; i < 400 && (await health()).status !== 200; i++)
+      await new Promise((r) => setTimeout(r, 25));
+  };
+  await healthy();
+  for (const expected of ["starting a new one\n", "starting a new one in 1 s\n"]) {
+    const [inference] = childPids(serve.child.pid as number);
+    assert.ok(inference, "an inference process");
+    const killed = performance.now();
+    process.kill(inference, "SIGKILL");
+    for (let i = 0; i < 200 && (await health()).status === 200; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    if (expected.includes("in 1 s")) {
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(childPids(serve.child.pid as number), [], "no new process halfway through the delay");
+    }
+    await healthy();
+    assert.equal((await health()).status, 200);
+    if (expected.includes("in 1 s")) assert.ok(performance.now() - killed >= 1000, "waited out the delay");
+    assert.ok(
+      serve.stderr().includes(`inference worker ended (signal SIGKILL); ${expected}`),
+      serve.stderr(),
+    );
+  }
+  const after = await call(`${serve.url}predict`, { body: { x: [[1, 2, 3, 4]] } });
+  assert.deepEqual(after.body, { y: [[2, 3, 4, 5]] });
+  serve.child.kill("SIGTERM");
+  await serve.exited;
 });
