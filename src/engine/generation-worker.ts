@@ -8,7 +8,6 @@
  */
 
 import { setPriority } from "node:os";
-import { errorMessage, GpuxError } from "../util/errors.js";
 import { GenerationScheduler } from "./generation/generation-scheduler.js";
 import type { GenerationEvent } from "./generation/generator.js";
 import { loadGenerator } from "./generation/load-generator.js";
@@ -18,17 +17,11 @@ import type {
   ToGenerationWorker,
 } from "./generation-protocol.js";
 import { Model } from "./model.js";
+import { wireError } from "./serving-errors.js";
 import { openWorkerPort } from "./worker-port.js";
-import type { WireError } from "./worker-protocol.js";
 
 const port = await openWorkerPort<GenerationWorkerInit, FromGenerationWorker, ToGenerationWorker>();
 const init = port.init;
-
-function wireError(error: unknown): WireError {
-  if (error instanceof GpuxError)
-    return { message: error.message, hint: error.hint, status: error.httpStatus };
-  return { message: errorMessage(error).split("\n")[0] ?? "unknown error", status: 500 };
-}
 
 const post = (message: FromGenerationWorker) => port.post(message, []);
 
