@@ -17,7 +17,7 @@ test("`gpux run FOLDER` after `gpux convert FOLDER` runs the converted model wit
   // a classifier's checkpoint exported for embeddings: the task comes from the conversion, not config.json
   const converted = await runCli(["convert", repo, "--task", "feature-extraction"]);
   assert.equal(converted.code, 0, converted.stderr);
-  assert.match(converted.stdout, new RegExp(`^run it: gpux run ${repo} --input`, "m"));
+  assert.match(converted.stdout, new RegExp(`^run it: gpux run ${repo} --text "I love this!"$`, "m"));
   const run = await runCli(["run", repo, "--text", "I love this"]);
   assert.equal(run.code, 0, run.stderr);
   const answer = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -31,7 +31,7 @@ test("`gpux pull ./folder` then the `gpux run folder` it suggests, typed next to
   const env = { GPUX_HOME: join(root, "gpux") };
   const pulled = await runCli(["pull", "./my-checkpoint"], { cwd: root, env });
   assert.equal(pulled.code, 0, pulled.stderr);
-  assert.match(pulled.stdout, /^run it: gpux run my-checkpoint /m);
+  assert.match(pulled.stdout, /^run it: gpux run my-checkpoint --text "I love this!"$/m);
   const run = await runCli(["run", "my-checkpoint", "--text", "I love this"], { cwd: root, env });
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(Object.keys(JSON.parse(run.stdout)).sort(), ["label", "score"]);

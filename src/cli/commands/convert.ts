@@ -16,6 +16,7 @@ import { NotFoundError, UserError } from "../../util/errors.js";
 import { addConvertFlags, type ConvertFlags, parseConvertFlags } from "../convert-flags.js";
 import { progressLines } from "../progress-lines.js";
 import { runAction } from "../run-action.js";
+import { runSuggestion } from "../run-suggestion.js";
 import { snakeCaseKeys } from "../snake-case-keys.js";
 
 interface ConvertCommandOptions extends ConvertFlags {
@@ -50,7 +51,7 @@ function printReport(source: string, onnxPath: string, report: ConversionReport,
   if (report.optimizedValidation) lines.push(figuresLine("optimised, validated", report.optimizedValidation));
   const fromHere = relative(process.cwd(), onnxPath);
   const shown = fromHere && !fromHere.startsWith("..") ? fromHere : onnxPath;
-  lines.push(`wrote ${shown}`, `run it: gpux run ${runTarget ?? shown} --input '{…}'`);
+  lines.push(`wrote ${shown}`, runSuggestion(runTarget ?? shown, runTarget ? report.task : undefined));
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

@@ -9,6 +9,7 @@ import { formatTable } from "../format-table.js";
 import { createProgressRenderer } from "../progress-renderer.js";
 import { modelProgress, rendererKind } from "../pull-many-progress.js";
 import { describeError, runAction } from "../run-action.js";
+import { runSuggestion } from "../run-suggestion.js";
 
 interface PullFlags extends ConvertFlags {
   registry?: string;
@@ -135,7 +136,7 @@ async function pull(refs: string[], flags: PullFlags): Promise<void> {
   process.stdout.write(
     `pulled ${remote.repoId}@${remote.revision} (${remote.commit.slice(0, 12)}): ${howPulled(result, elapsedMs)}\n` +
       `task ${entry?.manifest.task ?? "raw"}, format ${entry?.manifest.format}\n` +
-      `run it: gpux run ${name} --input '{...}'\n`,
+      `${runSuggestion(name, entry?.manifest.task)}\n`,
   );
 }
 
