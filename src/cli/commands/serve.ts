@@ -127,7 +127,7 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
   );
   process.stdout.write(
     `gpux serving ${names.join(", ")}\n  playground  ${server.url}\n  gpux API    ${server.url}predict  ${server.url}info  ${server.url}health\n` +
-      `  OIP v2      ${server.url}v2/models/${server.models[0]?.name ?? ""}/infer\n  metrics     ${server.url}metrics\n`,
+      `  OIP v2      ${server.url}v2/models/${server.models[0]?.name ?? ""}/infer\n  OpenAI      ${server.url}v1  (base URL for openai clients)\n  metrics     ${server.url}metrics\n`,
   );
   if (options.host !== "127.0.0.1" && options.host !== "localhost" && options.apiKey === undefined) {
     log.warn(
