@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { TextGenerator } from "../src/engine/generation/generator.js";
 import { repoRoot } from "../test/helpers/cli.js";
 import { python } from "../test/helpers/python.js";
@@ -15,8 +15,10 @@ import { python } from "../test/helpers/python.js";
 export function benchGenerateModel(): string {
   const script = join(repoRoot, "bench", "make_generate_model.py");
   const hash = createHash("sha256").update(readFileSync(script)).digest("hex").slice(0, 16);
-  const dir =
-    process.env.GPUX_BENCH_GENERATE_MODEL ?? join(repoRoot, "test-output", `generate-model-${hash}`);
+  // absolute: transformers.js reads a relative folder from its own model root, not from here
+  const dir = resolve(
+    process.env.GPUX_BENCH_GENERATE_MODEL ?? join(repoRoot, "test-output", `generate-model-${hash}`),
+  );
   if (!existsSync(join(dir, "onnx", "model.onnx"))) {
     const result = spawnSync(python, [script, dir], {
       encoding: "utf8",
