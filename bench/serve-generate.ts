@@ -9,7 +9,7 @@
  * the span where every sequence is decoding, as for the floor. End-to-end tok/s = every new token / (last
  * token − start). TTFT over HTTP: request sent → first chunk with text. The floor ignores EOS, the server does
  * not (OpenAI's API has no such field): "same tokens" says whether every answer still had the floor's tokens.
- * Run: npm run build && npx tsx bench/serve-generate.ts [rounds=1] [--in-process]
+ * Run: npm run build && npx tsx bench/serve-generate.ts [rounds=1] [--in-process] [--worker-nice 10]
  * (needs Python with torch + transformers for the export, once; GPUX_BENCH_GENERATE_MODEL=DIR reuses one)
  */
 import { readFileSync } from "node:fs";
@@ -27,6 +27,9 @@ import { httpTrial, predictGreedy, startGpuxServe, type Trial } from "./serve-ge
 
 const rounds = Number(process.argv.slice(2).find((arg) => /^\d+$/.test(arg)) ?? 1);
 const inProcess = process.argv.includes("--in-process");
+/** The server's worker priority: 10 is what users get (the HTTP thread stays ahead); 0 runs it as the floor runs. */
+const niceAt = process.argv.indexOf("--worker-nice");
+const workerNice = niceAt > 0 ? String(Number(process.argv[niceAt + 1])) : "10";
 const promptTokens = 128;
 const newTokens = 64;
 const widths = [1, 4, 8];
@@ -152,6 +155,8 @@ const serve = await startGpuxServe(dir, [
   "0",
   "--timeout-ms",
   "600000",
+  "--worker-nice",
+  workerNice,
 ]);
 
 type Kind = [name: string, width: number, trial: (tokens?: number) => Promise<Trial>];
