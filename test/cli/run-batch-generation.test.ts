@@ -20,15 +20,8 @@ after(() => hub.close());
 test("a generation model: one completion per line, as run --prompt --json gives it", {
   skip: missing,
 }, async () => {
+  const env = await pulledEnv();
   const home = tempDir();
-  const env = {
-    HF_ENDPOINT: hub.url,
-    HF_HUB_CACHE: join(home, "hf", "hub"),
-    HF_TOKEN: "",
-    GPUX_HOME: join(home, "gpux"),
-  };
-  const pulled = await runCli(["pull", "tiny/qwen3"], { env });
-  assert.equal(pulled.code, 0, pulled.stderr);
   const greedy = ["--temperature", "0", "--max-tokens", "6"];
   const input = join(home, "prompts.jsonl");
   writeFileSync(
