@@ -35,6 +35,11 @@ export function runProcess(
     });
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // a child that exits before reading its input (most commands never read stdin) closes the pipe: EPIPE
+    // here is not a failure, the exit code and output say what happened
+    child.stdin.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") reject(error);
+    });
     child.stdin.end(options.input ?? "");
   });
 }
