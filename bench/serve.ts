@@ -9,8 +9,8 @@
  * throughput). Serve: the built CLI (`npm run build` first) with its defaults plus --max-batch-size set to that
  * best raw batch size, driven over loopback HTTP at concurrency 1 (sequential requests, node:http keep-alive),
  * 4 and 16 (autocannon for --serve-seconds), while /health is polled every 25 ms from a worker thread.
- * Batch-1 latency is measured interleaved with serve's concurrency 1, and raw throughput at the best batch
- * alternates with serve's concurrency runs, so both sides see the same machine.
+ * Batch-1 latency is measured interleaved with serve's concurrency 1, and each concurrency-16 run is bracketed
+ * by raw runs at the best batch size (raw, serve, raw), so both sides see the same machine.
  * The floor: two minimal servers (bench/floor/minimal-server.mjs: node:http or a bare socket in front of one
  * worker thread with the same session, and nothing else) are timed in the same concurrency-1 loop, to show how
  * much of the overhead any Node server with an inference thread pays here and how much is gpux's own.
@@ -280,48 +280,54 @@ async function inferenceTotals(url: string): Promise<{ seconds: number; rows: nu
   };
 }
 
-// Throughput: raw at the best batch size alternating with serve at concurrency 4 and 16.
+// Throughput: serve at concurrency 4, then serve at concurrency 16 bracketed by raw runs at the best batch
+// size (raw, c=16, raw), per round. The host's speed drifts by tens of percent over minutes here, so c=16 is
+// compared with the mean of the two raw runs on either side of it, not with the fastest raw run of the sweep.
 const serveRate = new Map<number, { rps: number; p50: number; p99: number }>();
-/** Serve c=16 over the raw run just before it, per round: a ratio of neighbours, not of two maxima. */
+/** Serve c=16 over the mean of the raw runs just before and just after it, per round. */
 const roundRatios: number[] = [];
 /**
  * Where a c=16 shortfall goes, per round: a worker idle between batches (busy < 100%), batches not full, or
- * session.run itself slower per row in the server than in this process just before (contention for the cores).
+ * session.run itself slower per row in the server than in this process around it (contention for the cores).
  */
 const c16Breakdown: string[] = [];
+const driveServe = async (connections: number) => {
+  const before = await inferenceTotals(server.url);
+  serving(true);
+  const result = await autocannon({
+    url: `${server.url}predict`,
+    connections,
+    duration: serveSeconds,
+    timeout: 60,
+    requests: [{ method: "POST", headers: { "content-type": "application/json" }, body: requestBody }],
+  });
+  serving(false);
+  if (result.errors || result["5xx"] || result["4xx"])
+    throw new Error(
+      `serve errors at c=${connections}: ${result.errors} errors, ${result["4xx"]} 4xx, ${result["5xx"]} 5xx`,
+    );
+  const rps = result.requests.total / serveSeconds;
+  const best = serveRate.get(connections);
+  if (!best || rps > best.rps)
+    serveRate.set(connections, { rps, p50: result.latency.p50, p99: result.latency.p99 });
+  return { rps, before, after: await inferenceTotals(server.url) };
+};
 for (let r = 0; r < rounds; r++) {
-  const rawNow = await rawThroughput(sweepBest);
-  rawBatch.set(sweepBest, Math.max(rawBatch.get(sweepBest) ?? 0, rawNow));
-  for (const connections of [4, 16]) {
-    const before = await inferenceTotals(server.url);
-    serving(true);
-    const result = await autocannon({
-      url: `${server.url}predict`,
-      connections,
-      duration: serveSeconds,
-      timeout: 60,
-      requests: [{ method: "POST", headers: { "content-type": "application/json" }, body: requestBody }],
-    });
-    serving(false);
-    if (result.errors || result["5xx"] || result["4xx"])
-      throw new Error(
-        `serve errors at c=${connections}: ${result.errors} errors, ${result["4xx"]} 4xx, ${result["5xx"]} 5xx`,
-      );
-    const rps = result.requests.total / serveSeconds;
-    if (connections === 16) {
-      roundRatios.push(rps / rawNow);
-      const after = await inferenceTotals(server.url);
-      const seconds = after.seconds - before.seconds;
-      const rowsRun = after.rows - before.rows;
-      c16Breakdown.push(
-        `worker busy ${((100 * seconds) / serveSeconds).toFixed(0)}%, ${(rowsRun / (after.batches - before.batches)).toFixed(1)} rows per batch, ` +
-          `session.run ${((1000 * seconds) / rowsRun).toFixed(1)} ms per row (raw batch ${sweepBest} just before: ${(1000 / rawNow).toFixed(1)} ms)`,
-      );
-    }
-    const best = serveRate.get(connections);
-    if (!best || rps > best.rps)
-      serveRate.set(connections, { rps, p50: result.latency.p50, p99: result.latency.p99 });
-  }
+  await driveServe(4);
+  const rawBefore = await rawThroughput(sweepBest);
+  const { rps, before, after } = await driveServe(16);
+  const rawAfter = await rawThroughput(sweepBest);
+  for (const raw of [rawBefore, rawAfter])
+    rawBatch.set(sweepBest, Math.max(rawBatch.get(sweepBest) ?? 0, raw));
+  const rawAround = (rawBefore + rawAfter) / 2;
+  roundRatios.push(rps / rawAround);
+  const seconds = after.seconds - before.seconds;
+  const rowsRun = after.rows - before.rows;
+  c16Breakdown.push(
+    `${(rps / rawAround).toFixed(2)}: serve ${rps.toFixed(2)}/s, raw around it ${rawBefore.toFixed(2)} and ${rawAfter.toFixed(2)}/s; ` +
+      `worker busy ${((100 * seconds) / serveSeconds).toFixed(0)}%, ${(rowsRun / (after.batches - before.batches)).toFixed(1)} rows per batch, ` +
+      `session.run ${((1000 * seconds) / rowsRun).toFixed(1)} ms per row (raw batch ${sweepBest} around it: ${(1000 / rawAround).toFixed(1)} ms)`,
+  );
 }
 Atomics.store(shared, 1, 1);
 const health = await healthDone;
@@ -423,6 +429,7 @@ const beyondGap = percentile(serveBeyond, 50) - percentile(floorHttpBeyond, 50);
 const [gapLow, gapHigh] = medianDifferenceInterval(serveBeyond, floorHttpBeyond);
 const sortedRatios = [...roundRatios].sort((a, b) => a - b);
 const ratio = (serveRate.get(16)?.rps ?? 0) / bestRaw;
+const bracketed = percentile(sortedRatios, 50);
 console.log(
   `\nserving overhead per request (trivial graph, same request and answer): p50 ${(percentile(trivialServe, 50) - percentile(trivialRaw, 50)).toFixed(3)} ms` +
     `\nconcurrency 1 p50 overhead: ${overhead.toFixed(2)} ms (target ≤ 1.5 ms) ${overhead <= 1.5 ? "PASS" : "MISS"}` +
@@ -446,8 +453,8 @@ console.log(
       floorHttp1.map((t) => t.computeMs),
       50,
     ).toFixed(2)} ms, raw in-process ${percentile(raw1, 50).toFixed(2)} ms)` +
-    `\nconcurrency 16 throughput / best raw (batch ${bestBatch}): ${ratio.toFixed(2)} (target ≥ 0.9) ${ratio >= 0.9 ? "PASS" : "MISS"}` +
-    `\n  (per round, serve c=16 over the raw batch-${sweepBest} run just before it: median ${percentile(sortedRatios, 50).toFixed(2)}, ${sortedRatios.map((r) => r.toFixed(2)).join(" ")})` +
+    `\nconcurrency 16 throughput over raw batch ${sweepBest} run just before and after it, median of ${roundRatios.length} rounds: ${bracketed.toFixed(2)} (target ≥ 0.9) ${bracketed >= 0.9 ? "PASS" : "MISS"}` +
+    `\n  (per round: ${sortedRatios.map((r) => r.toFixed(2)).join(" ")}; the best c=16 over the fastest raw run of the whole bench, batch ${bestBatch}, which mixes moments of a drifting host: ${ratio.toFixed(2)})` +
     c16Breakdown.map((line, r) => `\n  (c=16 round ${r + 1}: ${line})`).join("") +
     `\n/health p99 during serve runs: ${percentile(health, 99).toFixed(2)} ms over ${health.length} polls (target < 20 ms) ${percentile(health, 99) < 20 ? "PASS" : "MISS"}`,
 );
