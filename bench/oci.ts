@@ -153,3 +153,20 @@ process.stdout.write(
     ],
   )}\n`,
 );
+
+// Each round runs gpux and skopeo back to back: the ratio within a round is free of the host's drift
+// between rounds. The target (≤ 1.0× skopeo's time) is read on the medians; both are printed to 3 places.
+const sameRound = (gpux: number[], skopeo: number[]) => gpux.map((s, i) => s / (skopeo[i] as number));
+for (const [name, gpux, skopeo] of [
+  ["pull", times.gpuxPull, times.skopeoPull],
+  ["push", times.gpuxPush, times.skopeoPush],
+] as Array<[string, number[], number[]]>) {
+  const ratioOfMedians = median(gpux) / median(skopeo);
+  const perRound = sameRound(gpux, skopeo);
+  process.stdout.write(
+    `\ngpux ${name} / skopeo: ${ratioOfMedians.toFixed(3)} by the medians (target ≤ 1.0) ${ratioOfMedians <= 1 ? "PASS" : "MISS"};` +
+      ` same-round ratios ${perRound.map((r) => r.toFixed(2)).join(" ")}, median ${median(perRound).toFixed(3)},` +
+      ` gpux faster in ${perRound.filter((r) => r < 1).length} of ${perRound.length}`,
+  );
+}
+process.stdout.write("\n");
