@@ -124,3 +124,30 @@ test("pull from the hub, push as ModelPack, rm, pull from the registry: the same
   assert.equal(rm.code, 0, rm.stderr);
   assert.ok(existsSync(join(env.GPUX_HOME, "blobs", "sha256")));
 });
+
+test("GPUX_PULL_CONCURRENCY that is not a whole number ≥ 1 is refused by OCI pull and push before anything is sent", {
+  skip: missing,
+}, async () => {
+  const own = tempDir();
+  const ownEnv = { ...env, GPUX_HOME: join(own, "gpux"), DOCKER_CONFIG: join(own, "docker") };
+  assert.equal((await runCli(["pull", "org/sum-ids"], { env: ownEnv })).code, 0);
+  const ref = `oci://${registry.host}/models/concurrency-checked:v1`;
+  for (const value of ["abc", "0"]) {
+    const bad = { ...ownEnv, GPUX_PULL_CONCURRENCY: value };
+    for (const args of [
+      ["push", "org/sum-ids", ref],
+      ["pull", ref],
+    ]) {
+      const refused = await runCli(args, { env: bad });
+      assert.equal(refused.code, 1, `${args[0]} with ${value}: ${refused.stderr}`);
+      assert.match(
+        refused.stderr,
+        new RegExp(`GPUX_PULL_CONCURRENCY must be a whole number ≥ 1, got '${value}'`),
+      );
+      assert.match(refused.stderr, /Unset GPUX_PULL_CONCURRENCY for the default \(4\)/);
+    }
+  }
+  // nothing reached the registry: the tag does not exist
+  const pulled = await runCli(["pull", ref], { env: ownEnv });
+  assert.equal(pulled.code, 2, pulled.stderr);
+});

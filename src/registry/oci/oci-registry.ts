@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { downloadBlob } from "../../net/download-blob.js";
 import { RuntimeFailure, UserError } from "../../util/errors.js";
 import { silentProgress } from "../../util/progress.js";
+import { envSettings } from "../../util/settings.js";
 import { eachLimited } from "../each-limited.js";
 import type {
   ModelRef,
@@ -61,7 +62,12 @@ export class OciRegistry implements Registry {
   private readonly resolved = new Map<string, Resolved>();
   private origin?: string;
 
-  constructor(private readonly options: RegistryOptions) {}
+  /** Blobs fetched at once: checked when the registry is made, so a bad GPUX_PULL_CONCURRENCY stops a pull first. */
+  private readonly concurrency: number;
+
+  constructor(private readonly options: RegistryOptions) {
+    this.concurrency = options.concurrency ?? envSettings.pullConcurrency(options.env);
+  }
 
   /** The blob store under gpux's home (app/ passes the home; parsing a reference needs none). */
   private get blobs(): BlobStore {
@@ -179,8 +185,7 @@ export class OciRegistry implements Registry {
     let downloadedBytes = 0;
     const layerDigests = [...new Map(chosen.map((p) => [p.layer.digest, p.layer])).values()];
     const cachedBlobs = new Set<string>();
-    const concurrency = this.options.concurrency ?? Number(process.env.GPUX_PULL_CONCURRENCY ?? 4);
-    await eachLimited(layerDigests, concurrency, async (layer) => {
+    await eachLimited(layerDigests, this.concurrency, async (layer) => {
       const hex = /^sha256:([a-f0-9]{64})$/.exec(layer.digest)?.[1];
       if (!hex || !Number.isSafeInteger(layer.size) || layer.size < 0)
         throw malformed(`a layer digest ${JSON.stringify(layer.digest)}`, ref.host);

@@ -10,6 +10,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../../util/errors.js";
 import { type ProgressSink, silentProgress } from "../../util/progress.js";
+import { envSettings } from "../../util/settings.js";
 import { eachLimited } from "../each-limited.js";
 import type { RegistryOptions } from "../registry.js";
 import { BlobStore } from "./blob-store.js";
@@ -77,6 +78,7 @@ export async function pushArtifact(
   options: PushArtifactOptions,
 ): Promise<PushResult> {
   const target = parsePushTarget(typed);
+  const concurrency = options.concurrency ?? envSettings.pullConcurrency(options.env);
   const tag = target.tag ?? "latest";
   const progress = options.progress ?? silentProgress;
   const client = new OciClient({ host: target.host, plainHttp: options.plainHttp, env: options.env });
@@ -122,7 +124,6 @@ export async function pushArtifact(
         });
     const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
     const layers: PushResult["layers"] = [];
-    const concurrency = options.concurrency ?? Number(process.env.GPUX_PULL_CONCURRENCY ?? 4);
     // the largest first, so that the longest upload never waits for a free slot behind small ones
     const bySize = [...descriptors].sort((a, b) => b.size - a.size);
     await Promise.all([
