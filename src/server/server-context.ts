@@ -1,3 +1,4 @@
+import { requestSignal } from "../engine/request-scope.js";
 import type { ServedModel } from "../engine/served-model.js";
 import { DeadlineError } from "../engine/serving-errors.js";
 import { GpuxError, NotFoundError, UserError } from "../util/errors.js";
@@ -62,11 +63,19 @@ export class ServerContext {
    */
   async measure<T>(model: ServedModel, run: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    // aborted at the deadline, so work done for the request elsewhere (the tokenizer thread) stops too
+    const abandoned = new AbortController();
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(deadlineError(model)), model.options.timeoutMs);
+      timer = setTimeout(() => {
+        const error = deadlineError(model);
+        abandoned.abort(error);
+        reject(error);
+      }, model.options.timeoutMs);
     });
     try {
-      return await this.record(model, () => Promise.race([run(), deadline]));
+      return await this.record(model, () =>
+        Promise.race([requestSignal.run(abandoned.signal, run), deadline]),
+      );
     } finally {
       clearTimeout(timer);
     }

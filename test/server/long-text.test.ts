@@ -45,3 +45,19 @@ test("/health answers within 100 ms while one 100 000-character text is tokenize
   }
   assert.fail(`/health not under 100 ms throughout: ${attempts.join("; ")}`);
 });
+
+test("a long-text request past its deadline stops being tokenized: the next long text is answered at once", async () => {
+  const dir = join(tempDir(), "sum-ids");
+  mkdirSync(dir);
+  const server = await startServer([writeSumIdsModel(dir, "  max_length: 64\n")], { timeoutMs: 3000 });
+  const reference = await call(`${server.url}predict`, { body: { text: longText.slice(0, 2_000) } });
+  assert.equal(reference.status, 200, JSON.stringify(reference.body));
+  // 100 texts of 100 000 characters: tens of seconds of tokenizing here, far past the 3 s deadline
+  const flood = await call(`${server.url}predict`, { body: { text: Array(100).fill(longText) } });
+  assert.equal(flood.status, 504, JSON.stringify(flood.body));
+  // Before, the tokenizer thread worked on through the abandoned request, and this one waited behind it
+  // (504 too); now the thread was replaced at the deadline and this one is tokenized by the next thread.
+  const next = await call(`${server.url}predict`, { body: { text: longText.slice(0, 20_000) } });
+  assert.equal(next.status, 200, JSON.stringify(next.body));
+  assert.deepEqual(next.body, reference.body);
+});
