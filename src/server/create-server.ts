@@ -35,19 +35,26 @@ export interface CreateServerOptions extends Partial<ServerLimits> {
 /** Routes still answered while the server drains: probes say "stopping", metrics show the drain. */
 const answeredWhileStopping = new Set(["/health", "/v2/health/live", "/v2/health/ready", "/metrics"]);
 
+/** Routes that name a model in one path segment (`:model`) right after the prefix. */
+const modelRoutePrefixes = ["/v2/models/", "/predict/", "/info/"];
+
 /**
- * `serve` prints `/v2/models/org/name/infer` for a model named `org/name`; the router reads one path segment
- * per `:model`, so such paths are rewritten to the escaped name (`org%2Fname`) before routing.
+ * `serve` prints `/v2/models/org/name/infer` (and `/predict/org/name` when it serves several models) for a
+ * model named `org/name`; the router reads one path segment per `:model`, so such paths are rewritten to the
+ * escaped name (`org%2Fname`) before routing.
  */
 function slashNameRewriter(names: readonly string[]): ((url: string) => string) | undefined {
   const slashed = names.filter((name) => name.includes("/")).sort((a, b) => b.length - a.length);
   if (slashed.length === 0) return undefined;
   return (url) => {
-    for (const name of slashed) {
-      const prefix = `/v2/models/${name}`;
-      const next = url[prefix.length];
-      if (url.startsWith(prefix) && (next === undefined || next === "/" || next === "?")) {
-        return `/v2/models/${encodeURIComponent(name)}${url.slice(prefix.length)}`;
+    for (const route of modelRoutePrefixes) {
+      if (!url.startsWith(route)) continue;
+      for (const name of slashed) {
+        const prefix = `${route}${name}`;
+        const next = url[prefix.length];
+        if (url.startsWith(prefix) && (next === undefined || next === "/" || next === "?")) {
+          return `${route}${encodeURIComponent(name)}${url.slice(prefix.length)}`;
+        }
       }
     }
     return url;

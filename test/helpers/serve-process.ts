@@ -6,6 +6,8 @@ export interface ServeProcess {
   child: ChildProcess;
   url: string;
   stderr: () => string;
+  /** What it printed so far (its banner, once it is ready). */
+  stdout: () => string;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string | null>;
 }
@@ -39,7 +41,7 @@ export function spawnServe(
       const match = /playground\s+(http:\/\/\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
-        resolve({ child, url: match[1] as string, stderr: () => stderr, exited });
+        resolve({ child, url: match[1] as string, stderr: () => stderr, stdout: () => stdout, exited });
       }
     });
     void exited.then((code) => {

@@ -40,6 +40,40 @@ describe("gpux serve from the command line", () => {
     assert.equal(await server.exited, 0);
   });
 
+  test("with several models the banner prints each one's /predict and OIP URL, and each answers as printed", async () => {
+    const plain = writeModelFolder(dir, "banner-plain", addOneSpec);
+    const slashed = writeModelFolder(
+      dir,
+      "banner-slashed",
+      addOneSpec,
+      "name: org/adder\nmodel:\n  source: model.onnx\n",
+    );
+    const server = await spawnServe([plain, slashed]);
+    const printed = server.stdout().match(/http:\/\/\S+/g) ?? [];
+    assert.deepEqual(
+      printed.filter((u) => u.includes("/predict/")),
+      [`${server.url}predict/banner-plain`, `${server.url}predict/org/adder`],
+      server.stdout(),
+    );
+    const oip = printed.filter((u) => u.endsWith("/infer"));
+    assert.deepEqual(oip, [
+      `${server.url}v2/models/banner-plain/infer`,
+      `${server.url}v2/models/org/adder/infer`,
+    ]);
+    for (const url of oip) {
+      const body = { inputs: [{ name: "x", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }] };
+      const answer = await call(url, { body });
+      assert.equal(answer.status, 200, `${url}: ${JSON.stringify(answer.body)}`);
+    }
+    for (const url of printed.filter((u) => u.includes("/predict/"))) {
+      const answer = await call(url, { body: { x: [[1, 2, 3, 4]] } });
+      assert.equal(answer.status, 200, `${url}: ${JSON.stringify(answer.body)}`);
+      assert.equal((await call(url.replace("/predict/", "/info/"))).status, 200, url);
+    }
+    server.child.kill("SIGTERM");
+    assert.equal(await server.exited, 0);
+  });
+
   test("a folder like /mnt/models with only model.onnx, renamed with --model-name", async () => {
     const server = await spawnServe([
       writeModelFolder(dir, "mnt-models", addOneSpec),

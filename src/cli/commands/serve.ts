@@ -14,6 +14,7 @@ import { defaults, envSettings } from "../../util/settings.js";
 import { numberOption } from "../number-option.js";
 import { addPullFlag, pullFirst } from "../pull-flag.js";
 import { runAction } from "../run-action.js";
+import { serveBanner } from "../serve-banner.js";
 import { serveDetached } from "../serve-detached.js";
 
 interface ServeFlags extends ServingFlags {
@@ -122,13 +123,7 @@ async function serve(refs: string[], flags: ServeFlags): Promise<void> {
     await server.close();
     throw error;
   }
-  const names = server.models.map(
-    (m) => `${m.name} (${m.provider}, ${m.options.workers} worker${m.options.workers > 1 ? "s" : ""})`,
-  );
-  process.stdout.write(
-    `gpux serving ${names.join(", ")}\n  playground  ${server.url}\n  gpux API    ${server.url}predict  ${server.url}info  ${server.url}health\n` +
-      `  OIP v2      ${server.url}v2/models/${server.models[0]?.name ?? ""}/infer\n  OpenAI      ${server.url}v1  (base URL for openai clients)\n  metrics     ${server.url}metrics\n`,
-  );
+  process.stdout.write(serveBanner(server.url, server.models));
   if (options.host !== "127.0.0.1" && options.host !== "localhost" && options.apiKey === undefined) {
     log.warn(
       `listening on ${options.host} without --api-key: anyone who can reach this port can use the models`,
