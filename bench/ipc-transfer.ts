@@ -2,9 +2,10 @@
  * What moving a tensor to an inference worker and back costs, per round trip, for the ways crash containment
  * could cross the boundary: a worker thread (buffers transferred, `--isolation thread`), a child process over
  * Node's IPC channel with `serialization: "advanced"` (typed arrays structured-cloned: copied through a pipe),
- * and a child process whose tensors go through a tensor file on tmpfs (bench/tensor-file.ts: the message
- * carries only offsets; measured, not adopted by the server). Each echoes a
- * Float32Array of the given size; rounds alternate so all see the same machine load.
+ * and a child process that shares an arena with its parent (src/engine/shared-arena.ts, the native addon:
+ * what the server does by default; the message carries only offsets, each side copies the tensor once, as
+ * the server and its inference process do). Each echoes a Float32Array of the given size; rounds alternate
+ * so all see the same machine load.
  *
  *   npx tsx bench/ipc-transfer.ts [--trips 2000] [--rounds 2]
  *
@@ -14,30 +15,31 @@ import { fork } from "node:child_process";
 import { closeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
+import * as ort from "onnxruntime-node";
 import { formatTable } from "../src/cli/format-table.js";
-import type { WireTensorMap } from "../src/engine/wire-tensor.js";
-import { type MessageTensorMap, openTensorFile, TensorFileWriter, takeTensors } from "./tensor-file.js";
+import { childArenaFd, createArena, mapChildArena } from "../src/engine/shared-arena.js";
+import { sharedMemory } from "../src/engine/shared-memory.js";
+import { arenaEnd, fromWire, toWire, type WireTensorMap } from "../src/engine/wire-tensor.js";
 
 const { values } = parseArgs({
   options: {
     trips: { type: "string", default: "2000" },
     rounds: { type: "string", default: "2" },
     child: { type: "string" },
+    "arena-bytes": { type: "string" },
   },
 });
-
-// The tensor files a "file" child is given, at these descriptor numbers (fork's stdio beyond the IPC channel).
-const toChildFd = 4;
-const fromChildFd = 5;
 
 if (values.child === "pipe") {
   // The child end: echo every message back (a copy each way, as a process-based inference worker would pay).
   process.on("message", (message) => process.send?.(message));
-} else if (values.child === "file") {
-  // The same through tensor files: read the tensor from one file, write it to the other, as a worker would.
-  const writer = new TensorFileWriter(fromChildFd);
-  process.on("message", (message: { tensors: MessageTensorMap }) => {
-    process.send?.({ tensors: writer.put(takeTensors(toChildFd, message.tensors), 0) });
+} else if (values.child === "arena") {
+  // As an inference process: the input is a view of the arena, the "output" is written after it (one copy).
+  const arena = mapChildArena(Number(values["arena-bytes"]));
+  if (!arena) throw new Error(`could not map the arena at descriptor ${childArenaFd}`);
+  process.on("message", (message: { tensors: WireTensorMap }) => {
+    const echoed = fromWire(message.tensors, arena);
+    process.send?.({ tensors: toWire(echoed, undefined, arena, arenaEnd(message.tensors)) });
   });
 } else {
   const trips = Number(values.trips);
@@ -77,31 +79,33 @@ if (values.child === "pipe") {
     return us;
   }
 
-  async function throughFile(bytes: number): Promise<number> {
-    const toChild = openTensorFile();
-    const fromChild = openTensorFile();
-    const child = fork(childPath, ["--child", "file"], {
+  /** As worker-host.ts and worker-pool.ts: input copied into the arena, the answer copied out of it. */
+  async function throughArena(bytes: number): Promise<number> {
+    const arena = createArena();
+    if (!arena) throw new Error("no shared arena: build the addon (node scripts/build-native.mjs)");
+    const child = fork(childPath, ["--child", "arena", "--arena-bytes", String(arena.buffer.byteLength)], {
       serialization: "advanced",
       execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "inherit", "inherit", "ipc", toChild, fromChild],
+      stdio: ["ignore", "inherit", "inherit", "ipc", arena.fd],
     });
-    const writer = new TensorFileWriter(toChild);
+    closeSync(arena.fd); // the child has its own; the mapping stays
     const us = await measure(bytes, (data) => {
       const answer = new Promise<Float32Array>((resolve) =>
         child.once("message", (m) => {
-          const back = takeTensors(fromChild, (m as { tensors: MessageTensorMap }).tensors);
+          const back = fromWire((m as { tensors: WireTensorMap }).tensors, arena.buffer, true);
           resolve(back.x?.data as Float32Array);
         }),
       );
-      const tensors: WireTensorMap = { x: { type: "float32", dims: [data.length], data } };
-      child.send({ tensors: writer.put(tensors, 0) });
+      const x = new ort.Tensor("float32", data, [data.length]);
+      child.send({ tensors: toWire({ x }, undefined, arena.buffer) });
       return answer;
     });
     child.kill();
-    closeSync(toChild);
-    closeSync(fromChild);
     return us;
   }
+
+  const shared = sharedMemory();
+  if (!shared.available) throw new Error(`shared memory is off: ${shared.why}`);
 
   const rows: string[][] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
@@ -116,21 +120,21 @@ if (values.child === "pipe") {
       });
       await worker.terminate();
       const pipe = await throughPipe(bytes);
-      const file = await throughFile(bytes);
+      const arena = await throughArena(bytes);
       const label = bytes < 1024 ? `${bytes} B` : `${bytes / 1024} KiB`;
       rows.push([
         String(round + 1),
         label,
         thread.toFixed(1),
         pipe.toFixed(1),
-        file.toFixed(1),
-        (pipe / file).toFixed(2),
+        arena.toFixed(1),
+        (pipe / arena).toFixed(2),
       ]);
     }
   }
   console.log(
     formatTable(
-      ["round", "tensor", "thread µs", "process, pipe µs", "process, tensor file µs", "pipe / file"],
+      ["round", "tensor", "thread µs", "process, pipe µs", "process, shared arena µs", "pipe / arena"],
       rows,
     ),
   );

@@ -1,7 +1,8 @@
 /**
  * Entry point of one inference worker, a thread or a child process (worker-host.ts): opens its own ONNX
  * Runtime session and runs batches the server sends, so `session.run` never blocks the HTTP event loop.
- * Outputs go back as transferred buffers (a thread) or copied through the IPC pipe (a process).
+ * Outputs go back as transferred buffers (a thread), or, from a process, written into the arena it shares
+ * with the server (inputs are read there in place) or else copied through the IPC pipe.
  */
 
 import { setPriority } from "node:os";
@@ -14,24 +15,16 @@ import { readableRunError } from "./classify-run-error.js";
 import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
 import { wireError } from "./serving-errors.js";
 import { warmupFeeds } from "./warmup-feeds.js";
-import { fromWire, toWire } from "./wire-tensor.js";
+import { arenaEnd, fromWire, toWire } from "./wire-tensor.js";
 import { openWorkerPort } from "./worker-port.js";
 import type { FromWorker, ToWorker } from "./worker-protocol.js";
 
 const port = await openWorkerPort();
 const init = port.init;
+const arena = port.arena;
 
-function post(message: FromWorker): void {
-  const transfer: ArrayBuffer[] = [];
-  if (message.kind === "result") {
-    for (const t of Object.values(message.outputs)) {
-      const data = t.data;
-      if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer && data.byteOffset === 0) {
-        if (data.byteLength === data.buffer.byteLength && !transfer.includes(data.buffer))
-          transfer.push(data.buffer);
-      }
-    }
-  }
+/** `transfer`: output buffers a worker thread hands over instead of copying them. */
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   try {
     port.post(message, transfer);
   } catch {
@@ -77,7 +70,7 @@ async function start(): Promise<void> {
     warmupError = readableRunError(errorMessage(error));
   }
   const warmupMs = performance.now() - warmStart;
-  post({ kind: "ready", inputs, outputs, provider, attempts, warmupMs, warmupError });
+  post({ kind: "ready", inputs, outputs, provider, attempts, warmupMs, warmupError, sharedArena: !!arena });
 
   // Test-only fault injection (test/server/crash-containment.test.ts): die while running the Nth request, as
   // a native abort inside ONNX Runtime would, so the pool's restart and 503 answers can be seen end to end.
@@ -92,13 +85,11 @@ async function start(): Promise<void> {
     if (++runs === exitOnRun) process.exit(134);
     const begin = performance.now();
     try {
-      const outputs = await runModelSession(session, config.name, fromWire(message.feeds));
-      post({
-        kind: "result",
-        id: message.id,
-        outputs: toWire(outputs),
-        computeMs: performance.now() - begin,
-      });
+      const outputs = await runModelSession(session, config.name, fromWire(message.feeds, arena));
+      const transfer: ArrayBuffer[] = [];
+      // after the inputs, never over them: an output may be ONNX Runtime's view of an input (Identity)
+      const wire = toWire(outputs, transfer, arena, arenaEnd(message.feeds));
+      post({ kind: "result", id: message.id, outputs: wire, computeMs: performance.now() - begin }, transfer);
     } catch (error) {
       post({ kind: "error", id: message.id, error: wireError(error) });
     }

@@ -1,13 +1,16 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { closeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { createArena } from "./shared-arena.js";
 import { workerEntry, workerExecArgv, workerFile } from "./worker-entry.js";
-import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
+import type { FromWorker, ProcessInit, ToWorker, WorkerInit } from "./worker-protocol.js";
 
 /**
  * Where a model's inference runs. "process": a child process, so a native abort inside ONNX Runtime (SIGABRT)
- * kills only that process, which the pool restarts; tensors cross the boundary as a copy through the IPC
- * pipe (bench/ipc-transfer.ts measures it). "thread": a worker thread in the server's process, tensors
+ * kills only that process, which the pool restarts; tensors cross the boundary through memory the two share
+ * (shared-arena.ts: one copy each way, the pipe carries offsets) or, without the native addon, as copies
+ * through the IPC pipe (bench/ipc-transfer.ts measures both). "thread": a worker thread in the server's process, tensors
  * transferred without a copy, but a native abort ends the whole server.
  */
 export type Isolation = "process" | "thread";
@@ -28,6 +31,8 @@ export interface WorkerHost<To extends object = ToWorker, From = FromWorker> {
   kill(): void;
   /** The process id of a process host (tests kill it, as a native abort would). */
   readonly pid?: number;
+  /** The memory an inference process shares with the server for its tensors (none: the pipe). */
+  readonly arena?: ArrayBuffer;
 }
 
 /** The entry files a host can start (src/engine/NAME.ts). */
@@ -46,13 +51,22 @@ function threadHost<To extends object, From>(name: WorkerEntryName, init: Worker
 }
 
 function processHost<To extends object, From>(name: WorkerEntryName, init: WorkerInit): WorkerHost<To, From> {
-  const child: ChildProcess = fork(fileURLToPath(workerFile(name)), [], {
-    // typed arrays cross as typed arrays (structured clone), not as JSON
-    serialization: "advanced",
-    execArgv: [...workerExecArgv],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  child.send({ kind: "init", init });
+  // an inference worker's tensors are the ones worth sharing; a generation worker's are a few token ids
+  const arena = name === "inference-worker" ? createArena() : undefined;
+  let child: ChildProcess;
+  try {
+    child = fork(fileURLToPath(workerFile(name)), [], {
+      // typed arrays cross as typed arrays (structured clone), not as JSON
+      serialization: "advanced",
+      execArgv: [...workerExecArgv],
+      // the arena's file lands at childArenaFd (4) in the child
+      stdio: ["ignore", "inherit", "inherit", "ipc", ...(arena ? [arena.fd] : [])],
+    });
+  } finally {
+    if (arena) closeSync(arena.fd); // the child has its own descriptor now; the mapping stays
+  }
+  const first: ProcessInit = { kind: "init", init, arenaBytes: arena?.buffer.byteLength };
+  child.send(first);
   return {
     post: (message) => child.send(message),
     onMessage: (listener) => child.on("message", listener as (message: unknown) => void),
@@ -61,6 +75,7 @@ function processHost<To extends object, From>(name: WorkerEntryName, init: Worke
       child.once("exit", (code, signal) => listener(signal ? `signal ${signal}` : `exit code ${code}`)),
     kill: () => void child.kill("SIGKILL"),
     pid: child.pid,
+    arena: arena?.buffer,
   };
 }
 

@@ -25,6 +25,8 @@ interface Slot {
   jobId?: number;
   /** When it reported ready (Date.now()). */
   readyAt?: number;
+  /** The worker's shared arena, once it said it mapped it: this slot's one batch owns it whole. */
+  arena?: ArrayBuffer;
 }
 
 export interface WorkerPoolOptions {
@@ -80,6 +82,7 @@ export class WorkerPool {
         if (message.kind === "ready") {
           started = true;
           slot.readyAt = Date.now();
+          if (message.sharedArena) slot.arena = worker.arena;
           this.slots.push(slot);
           resolve(message);
           this.options.onIdle?.();
@@ -90,8 +93,12 @@ export class WorkerPool {
           if (!job || slot.jobId !== message.id) return;
           slot.job = undefined;
           slot.jobId = undefined;
+          // copied out of the arena now, before onIdle below lets the next batch overwrite it
           if (message.kind === "result")
-            job.resolve({ outputs: fromWire(message.outputs), computeMs: message.computeMs });
+            job.resolve({
+              outputs: fromWire(message.outputs, slot.arena, true),
+              computeMs: message.computeMs,
+            });
           else job.reject(new RemoteError(message.error.message, message.error.status, message.error.hint));
           this.options.onIdle?.();
           this.wakeIdleWaiters();
@@ -167,7 +174,7 @@ export class WorkerPool {
     if (!slot) return Promise.reject(new RemoteError("No idle inference worker.", 500));
     const id = this.nextId++;
     const transfer: ArrayBuffer[] = [];
-    const wire = toWire(feeds, transferable ? transfer : undefined);
+    const wire = toWire(feeds, transferable ? transfer : undefined, slot.arena);
     return new Promise<RunResult>((resolve, reject) => {
       slot.job = { resolve, reject };
       slot.jobId = id;

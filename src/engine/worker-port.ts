@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
+import { mapChildArena } from "./shared-arena.js";
+import type { FromWorker, ProcessInit, ToWorker, WorkerInit } from "./worker-protocol.js";
 
 /**
  * A worker's side of the boundary: its init, and messages to and from the server (an inference worker's by
@@ -7,6 +8,8 @@ import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
  */
 export interface WorkerPort<Init = WorkerInit, From = FromWorker, To = ToWorker> {
   init: Init;
+  /** The memory this worker process shares with the server for tensors (shared-arena.ts), if it was given one. */
+  arena?: ArrayBuffer;
   /** Buffers in `transfer` move to a thread's parent; to a parent process they are copied. */
   post(message: From, transfer: ArrayBuffer[]): void;
   onMessage(listener: (message: To) => void): void;
@@ -36,12 +39,12 @@ export async function openWorkerPort<
   // Ctrl-C signals the whole process group, and systemd's stop the whole cgroup: the server decides when its
   // workers end (after the requests in flight), so a worker ignores them and ends with its server
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
-  const init = await new Promise<Init>((resolve) =>
-    process.once("message", (message: { kind: string; init: Init }) => resolve(message.init)),
-  );
+  const first = await new Promise<ProcessInit>((resolve) => process.once("message", resolve));
+  const arena = first.arenaBytes ? mapChildArena(first.arenaBytes) : undefined;
   let sent: Promise<unknown> = Promise.resolve();
   return {
-    init,
+    init: first.init as Init,
+    arena,
     post: (message) => {
       sent = new Promise((resolve) => send(message, undefined, {}, resolve));
     },

@@ -32,8 +32,16 @@ export interface WorkerReady {
   warmupError?: string;
 }
 
+/** What a child process is sent first: its init, and the shared arena it was given (shared-arena.ts), if any. */
+export interface ProcessInit {
+  kind: "init";
+  init: WorkerInit;
+  arenaBytes?: number;
+}
+
 export type FromWorker =
-  | ({ kind: "ready" } & WorkerReady)
+  // sharedArena: the worker mapped the arena it was given; until it says so, tensors take the pipe
+  | ({ kind: "ready"; sharedArena?: boolean } & WorkerReady)
   | { kind: "load-error"; error: WireError }
   | { kind: "result"; id: number; outputs: WireTensorMap; computeMs: number }
   | { kind: "error"; id: number; error: WireError };

@@ -26,6 +26,8 @@ export const defaults = {
     workerNice: 10,
     /** Inference in child processes: a native abort in ONNX Runtime kills one, not the server. */
     isolation: "process" as "process" | "thread",
+    /** GPUX_SHARED_MEMORY: MiB of memory each inference process shares with the server for its tensors (0: the pipe). */
+    sharedMemoryMiB: 64,
     // JSON: room for the 19 MB JSON tensors of ONNX's own backend tests (16 MiB refused them); Fastify's
     // parser took 1.6-1.9 s over 32 MiB of numbers on a busy 2-core machine, so not much more.
     bodyLimit: 32 * 1024 * 1024,
@@ -158,6 +160,9 @@ export const envSettings = {
   /** GPUX_PULL_CONCURRENCY: files a pull downloads at once (≥ 1). */
   pullConcurrency: (env: Env = process.env) =>
     envNumber(env, "GPUX_PULL_CONCURRENCY", defaults.hub.pullConcurrency, { min: 1 }),
+  /** GPUX_SHARED_MEMORY: each inference process's shared arena in MiB (≥ 0; 0 sends tensors through the pipe). */
+  sharedMemoryMiB: (env: Env = process.env) =>
+    envNumber(env, "GPUX_SHARED_MEMORY", defaults.serve.sharedMemoryMiB, { min: 0 }),
   /** GPUX_HUB_RETRIES: attempts per Hub request (≥ 1). */
   hubAttempts: (env: Env = process.env) =>
     envNumber(env, "GPUX_HUB_RETRIES", defaults.hub.attempts, { min: 1 }),
