@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { after, test } from "node:test";
+import * as ort from "onnxruntime-node";
+import { loadConfig } from "../../src/config/load-config.js";
+import { sharedMemory } from "../../src/engine/shared-memory.js";
+import { fromWire, toWire } from "../../src/engine/wire-tensor.js";
+import { startWorkerHost, type WorkerHost } from "../../src/engine/worker-host.js";
+import { WorkerPool } from "../../src/engine/worker-pool.js";
+import type { FromWorker, WorkerInit } from "../../src/engine/worker-protocol.js";
+import type { TensorMap } from "../../src/pipeline/pipeline.js";
+import type { ModelSpec } from "../helpers/onnx-builder.js";
+import { slowModelSpec, slowRequest, writeModelFolder } from "../helpers/serving.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+// CI builds the addon (npm ci's postinstall, a C compiler is there); elsewhere it may be missing
+const addonMissing = !sharedMemory().available && !process.env.CI;
+const skip = addonMissing && "the shared-memory addon is not built (node scripts/build-native.mjs)";
+
+/** y = x + 1 (float32) and z = ids (int64, an Identity: ONNX Runtime may answer with the input itself). */
+const twoInputSpec: ModelSpec = {
+  inputs: [
+    { name: "x", dtype: "float32", shape: ["batch", 4] },
+    { name: "ids", dtype: "int64", shape: ["n"] },
+  ],
+  outputs: [
+    { name: "y", dtype: "float32", shape: ["batch", 4] },
+    { name: "z", dtype: "int64", shape: ["n"] },
+  ],
+  nodes: [
+    { op: "Add", inputs: ["x", "one"], outputs: ["y"] },
+    { op: "Identity", inputs: ["ids"], outputs: ["z"] },
+  ],
+  initializers: [{ name: "one", dtype: "float32", dims: [1], values: [1] }],
+};
+
+const dir = tempDir();
+const folder = writeModelFolder(dir, "two", twoInputSpec, "name: two\nmodel:\n  source: model.onnx\n");
+const init = async (): Promise<WorkerInit> => ({ loaded: await loadConfig(`${folder}/gpux.yml`) });
+
+function feeds(seed: number, rows = 2): TensorMap {
+  const x = Float32Array.from({ length: rows * 4 }, (_, i) => seed * 100 + i);
+  const ids = BigInt64Array.from({ length: 3 }, (_, i) => BigInt(seed * 1000 + i));
+  return { x: new ort.Tensor("float32", x, [rows, 4]), ids: new ort.Tensor("int64", ids, [3]) };
+}
+
+function plain(outputs: TensorMap): Record<string, { dims: readonly number[]; data: unknown[] }> {
+  return Object.fromEntries(
+    Object.entries(outputs).map(([name, t]) => [
+      name,
+      { dims: t.dims, data: Array.from(t.data as Iterable<unknown>) },
+    ]),
+  );
+}
+
+/** True when a message holds tensor bytes anywhere (a typed array or an ArrayBuffer). */
+function carriesBytes(value: unknown): boolean {
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
+  if (Array.isArray(value)) return value.some(carriesBytes);
+  if (value && typeof value === "object") return Object.values(value).some(carriesBytes);
+  return false;
+}
+
+/** The inference processes running now (this test file's children). */
+function inferenceProcesses(): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return (
+          parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("inference-worker")
+        );
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** Set GPUX_SHARED_MEMORY for the workers started inside `body` (they inherit the environment). */
+async function withSharedMemory<T>(setting: string | undefined, body: () => Promise<T>): Promise<T> {
+  const before = process.env.GPUX_SHARED_MEMORY;
+  if (setting === undefined) delete process.env.GPUX_SHARED_MEMORY;
+  else process.env.GPUX_SHARED_MEMORY = setting;
+  try {
+    return await body();
+  } finally {
+    if (before === undefined) delete process.env.GPUX_SHARED_MEMORY;
+    else process.env.GPUX_SHARED_MEMORY = before;
+  }
+}
+
+/** An inference process and every message it sends, as they arrive. */
+async function startHost(): Promise<{
+  host: WorkerHost;
+  ready: FromWorker;
+  next: () => Promise<FromWorker>;
+}> {
+  const host = startWorkerHost("process", await init());
+  after(() => host.kill());
+  const queue: FromWorker[] = [];
+  const waiting: Array<(message: FromWorker) => void> = [];
+  host.onMessage((message) => {
+    const wake = waiting.shift();
+    if (wake) wake(message);
+    else queue.push(message);
+  });
+  const next = () => {
+    const queued = queue.shift();
+    return queued ? Promise.resolve(queued) : new Promise<FromWorker>((resolve) => waiting.push(resolve));
+  };
+  return { host, ready: await next(), next };
+}
+
+test("shared memory: request and answer tensors cross in the arena, the pipe's messages carry only offsets", {
+  skip,
+}, async () => {
+  const { host, ready, next } = await startHost();
+  assert.equal(ready.kind, "ready");
+  assert.equal((ready as { sharedArena?: boolean }).sharedArena, true, "the worker mapped its arena");
+  const arena = host.arena;
+  assert.ok(arena && arena.byteLength === 64 * 1024 * 1024, "a 64 MiB arena by default");
+
+  const request = toWire(feeds(1), undefined, arena);
+  assert.equal(carriesBytes(request), false, JSON.stringify(request));
+  assert.deepEqual(
+    Object.values(request).map((t) => ("arenaOffset" in t ? t.arenaOffset : -1)),
+    [0, 64],
+    "one after the other, each on a 64-byte boundary",
+  );
+  host.post({ kind: "run", id: 1, feeds: request }, []);
+  const answer = await next();
+  assert.equal(answer.kind, "result", JSON.stringify(answer));
+  if (answer.kind !== "result") return;
+  assert.equal(carriesBytes(answer), false, JSON.stringify(answer));
+  for (const t of Object.values(answer.outputs))
+    assert.ok("arenaOffset" in t && t.arenaOffset >= 128, "written after the inputs, not over them");
+  assert.deepEqual(plain(fromWire(answer.outputs, arena, true)), {
+    y: { dims: [2, 4], data: [101, 102, 103, 104, 105, 106, 107, 108] },
+    z: { dims: [3], data: [1000n, 1001n, 1002n] },
+  });
+});
+
+test("shared memory: tensors past the arena's end and strings take the pipe beside those in the arena", {
+  skip,
+}, async () => {
+  await withSharedMemory("1", async () => {
+    const { host, next } = await startHost();
+    const arena = host.arena;
+    assert.equal(arena?.byteLength, 1024 * 1024);
+    const big = feeds(2, 40_000); // x: 640 000 bytes, fits; its answer y does not fit after it
+    const request = toWire(big, undefined, arena);
+    assert.ok("arenaOffset" in (request.x ?? {}) && "arenaOffset" in (request.ids ?? {}));
+    host.post({ kind: "run", id: 1, feeds: request }, []);
+    const answer = await next();
+    assert.equal(answer.kind, "result");
+    if (answer.kind !== "result") return;
+    assert.ok(answer.outputs.y && "data" in answer.outputs.y, "y (640 000 bytes) took the pipe");
+    assert.ok(answer.outputs.z && "arenaOffset" in answer.outputs.z, "z (24 bytes) still fits");
+    const outputs = fromWire(answer.outputs, arena, true);
+    const y = outputs.y?.data as Float32Array;
+    assert.equal(y.length, 160_000);
+    assert.equal(y[159_999], 200 + 159_999 + 1);
+    assert.deepEqual(Array.from(outputs.z?.data as BigInt64Array), [2000n, 2001n, 2002n]);
+
+    const strings = toWire({ s: new ort.Tensor("string", ["a\u0000b", "é"], [2]) }, undefined, arena);
+    assert.deepEqual(strings.s, { type: "string", dims: [2], data: ["a\u0000b", "é"] });
+  });
+});
+
+/** 12 batches one after the other on one worker; every answer kept until the end (the arena is reused). */
+async function poolAnswers(): Promise<unknown[]> {
+  const pool = new WorkerPool({ init: await init(), isolation: "process" });
+  await pool.start();
+  try {
+    const results = [];
+    for (let seed = 0; seed < 12; seed++)
+      results.push((await pool.run(feeds(seed, 1 + (seed % 3)), false)).outputs);
+    return results.map(plain);
+  } finally {
+    await pool.close();
+  }
+}
+
+test("shared memory: a worker pool answers the same through the arena as through the pipe (GPUX_SHARED_MEMORY=0)", {
+  skip,
+}, async () => {
+  const shared = await withSharedMemory(undefined, poolAnswers);
+  const piped = await withSharedMemory("0", poolAnswers);
+  assert.deepEqual(shared, piped);
+  assert.deepEqual(shared[11], {
+    y: { dims: [3, 4], data: Array.from({ length: 12 }, (_, i) => 1100 + i + 1) },
+    z: { dims: [3], data: [11000n, 11001n, 11002n] },
+  });
+  assert.equal(sharedMemory().available, true);
+  await withSharedMemory("0", async () => {
+    const off = sharedMemory();
+    assert.equal(off.available, false);
+    assert.match(off.available ? "" : off.why, /GPUX_SHARED_MEMORY=0/);
+    const { host, ready } = await startHost();
+    assert.equal(host.arena, undefined, "no arena is made");
+    assert.equal((ready as { sharedArena?: boolean }).sharedArena, false);
+  });
+});
+
+test("shared memory: an inference process killed mid-request fails that request; its replacement's arena answers right", {
+  skip,
+}, async () => {
+  const slow = writeModelFolder(
+    dir,
+    "slow",
+    slowModelSpec(96, 4096),
+    "name: slow\nmodel:\n  source: model.onnx\n",
+  );
+  let restarted!: () => void;
+  const back = new Promise<void>((resolve) => {
+    restarted = resolve;
+  });
+  const others = new Set(inferenceProcesses()); // the other tests' hosts, still up until the file ends
+  const pool = new WorkerPool({
+    init: { loaded: await loadConfig(`${slow}/gpux.yml`) },
+    isolation: "process",
+    onWorkerRestarted: (error) => (error ? assert.fail(error) : restarted()),
+  });
+  await pool.start();
+  after(() => pool.close());
+  const x = () =>
+    new ort.Tensor(
+      "float32",
+      Float32Array.from(slowRequest.x[0] as number[], (v, i) => v + i),
+      [1, 256],
+    );
+  const before = await pool.run({ x: x() }, false);
+  const [worker, ...more] = inferenceProcesses().filter((pid) => !others.has(pid));
+  assert.ok(worker && more.length === 0, "the pool's one inference process");
+  const running = pool.run({ x: x() }, false);
+  await new Promise((r) => setTimeout(r, 100));
+  process.kill(worker, "SIGKILL");
+  await assert.rejects(running, /died \(signal SIGKILL\)/);
+  await back;
+  const replacement = inferenceProcesses().filter((pid) => !others.has(pid));
+  assert.ok(replacement.length === 1 && replacement[0] !== worker, "a new inference process");
+  const afterRestart = await pool.run({ x: x() }, false);
+  assert.deepEqual(plain(afterRestart.outputs), plain(before.outputs));
+  const y = afterRestart.outputs.y?.data as Float32Array;
+  assert.ok(Math.abs((y[255] ?? 0) - 128.5) < 1e-2, `every y is the mean of x, 128.5 (${y[255]})`);
+});
