@@ -242,6 +242,8 @@ test("shared memory: an inference process killed mid-request fails that request;
   await back;
   const replacement = inferenceProcesses().filter((pid) => !others.has(pid));
   assert.ok(replacement.length === 1 && replacement[0] !== worker, "a new inference process");
+  // its own arena: an unlinked file of /dev/shm mapped into it
+  assert.match(readFileSync(`/proc/${replacement[0]}/maps`, "utf8"), /gpux-arena-\S+ \(deleted\)/);
   const afterRestart = await pool.run({ x: x() }, false);
   assert.deepEqual(plain(afterRestart.outputs), plain(before.outputs));
   const y = afterRestart.outputs.y?.data as Float32Array;
