@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import OpenAI, { APIError } from "openai";
+import { parseConfigText } from "../../src/config/load-config.js";
 import { modelServingOptions } from "../../src/engine/serving-options.js";
 import { UserError } from "../../src/util/errors.js";
 import { runCli } from "../helpers/cli.js";
@@ -220,11 +221,17 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
 });
 
 describe("generation_timeout_ms as a setting", () => {
-  test("read from gpux.yml, the flag wins, 300 000 ms by default, and 0 is refused with a hint", () => {
-    const config = { serving: { generation_timeout_ms: 1234 } } as Parameters<typeof modelServingOptions>[0];
+  test("read from gpux.yml, the flag wins, 300 000 ms by default; 0 is refused in gpux.yml and as an option", () => {
+    const yml = (serving: string) =>
+      parseConfigText(`name: m\nmodel:\n  source: model.onnx\nserving:\n${serving}`).config;
+    const config = yml("  generation_timeout_ms: 1234\n");
     assert.equal(modelServingOptions(config).generationTimeoutMs, 1234);
     assert.equal(modelServingOptions(config, { generationTimeoutMs: 99 }).generationTimeoutMs, 99);
-    assert.equal(modelServingOptions({} as typeof config).generationTimeoutMs, 300_000);
+    assert.equal(modelServingOptions(yml("  port: 1\n")).generationTimeoutMs, 300_000);
+    assert.throws(
+      () => yml("  generation_timeout_ms: 0\n"),
+      /gpux\.yml:\d+:\d+ serving\.generation_timeout_ms/,
+    );
     assert.throws(
       () => modelServingOptions(config, { generationTimeoutMs: 0 }),
       (error) =>
