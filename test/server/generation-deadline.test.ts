@@ -16,7 +16,7 @@ import { UserError } from "../../src/util/errors.js";
 import { runCli } from "../helpers/cli.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { spawnServe } from "../helpers/serve-process.js";
-import { call } from "../helpers/serving.js";
+import { call, startServer } from "../helpers/serving.js";
 import { causalLmPythonModules, tinyCausalLmsDir } from "../helpers/tiny-causal-lms.js";
 
 const missing = missingPythonModules([...causalLmPythonModules]);
@@ -80,6 +80,14 @@ const serve = missing
       "1",
     ]);
 const url = serve?.url ?? "";
+// in this process, with the defaults but a short timeout_ms: the first-token deadline beside the whole one
+const firstTokenServer = missing
+  ? undefined
+  : await startServer([join(tinyCausalLmsDir(), "qwen3")], {
+      timeoutMs: 300,
+      maxConcurrentSequences: 1,
+      maxWaitingSequences: 1,
+    });
 const client = new OpenAI({ baseURL: `${url}v1`, apiKey: "unused", maxRetries: 0 });
 
 /** gpux_inference_request_failure_total for qwen3 with reason timeout. */
@@ -192,17 +200,12 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
     const started = performance.now();
     const first = await openStream(url, completion("The capital of France is", longTokens));
     assert.equal((await first.events(2)).length, 2, first.all());
-    // the second arrives halfway through the first's 400 ms: its own deadline leaves it the other half to
+    const firstEnded = first.events().then((events) => ({ events, at: performance.now() }));
+    // the second is sent 3/4 into the first's 400 ms: its own deadline leaves it ~300 ms after the first's to
     // get the slot and answer, so a 200 shows the slot came at once (not after the first's 240 tokens)
-    await new Promise((resolve) => setTimeout(resolve, started + deadlineMs / 2 - performance.now()));
-    const second = call(`${url}v1/completions`, { body: completion("Once upon a time", 2) });
-    await until(async () => {
-      const health = (await call(`${url}health`)).body as {
-        generation: { qwen3: { running: number; waiting: number } };
-      };
-      return health.generation.qwen3.waiting === 1;
-    }, "the second request to wait for the slot");
-    const answer = await second;
+    await new Promise((resolve) => setTimeout(resolve, started + deadlineMs * 0.75 - performance.now()));
+    const answer = await call(`${url}v1/completions`, { body: completion("Once upon a time", 2) });
+    const answeredAt = performance.now();
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     const text = answer.body as {
       choices: Array<{ finish_reason: string }>;
@@ -210,13 +213,16 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
     };
     assert.equal(text.choices[0]?.finish_reason, "length");
     assert.equal(text.usage.completion_tokens, 2);
-    const events = await first.events();
+    const { events, at } = await firstEnded;
     assert.equal(events.at(-1), "data: [DONE]");
     assert.match(events.at(-2) as string, /"code":"timeout"/);
-    const health = (await call(`${url}health`)).body as {
-      generation: { qwen3: { running: number; waiting: number } };
-    };
-    assert.deepEqual(health.generation.qwen3, { ...health.generation.qwen3, running: 0, waiting: 0 });
+    assert.ok(at <= answeredAt, "the second waited for the first's slot: answered after the first was cut");
+    await until(async () => {
+      const health = (await call(`${url}health`)).body as {
+        generation: { qwen3: { running: number; waiting: number } };
+      };
+      return health.generation.qwen3.running === 0 && health.generation.qwen3.waiting === 0;
+    }, "both sequences to leave");
   });
 });
 
@@ -245,5 +251,32 @@ describe("generation_timeout_ms as a setting", () => {
     const result = await runCli(["serve", "--generation-timeout-ms", "0", "--port", "0"]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /--generation-timeout-ms must be a number ≥ 1/);
+  });
+});
+
+describe("timeout_ms still bounds the wait for the first token", { skip: missing }, () => {
+  test("a request that waits for the slot past timeout_ms is 504 and leaves the queue; the running stream goes on", async () => {
+    const base = firstTokenServer?.url ?? "";
+    const running = await openStream(base, completion("The capital of France is", longTokens));
+    assert.equal((await running.events(2)).length, 2, running.all());
+    const waiting = await call(`${base}v1/completions`, { body: completion("Once upon a time", 2) });
+    assert.equal(waiting.status, 504, JSON.stringify(waiting.body));
+    const message = (waiting.body as { error: { message: string; code: string } }).error;
+    assert.equal(message.code, "timeout");
+    assert.match(message.message, /Model 'qwen3' did not answer within 300 ms\. .*--timeout-ms/);
+    await until(
+      async () => {
+        const health = (await call(`${base}health`)).body as {
+          generation: { qwen3: { running: number; waiting: number } };
+        };
+        return health.generation.qwen3.running === 1 && health.generation.qwen3.waiting === 0;
+      },
+      "the timed-out request to leave the queue while the stream runs",
+      2_000,
+    );
+    const events = await running.events();
+    assert.equal(events.at(-1), "data: [DONE]");
+    assert.doesNotMatch(running.all(), /"error"/, "the running stream ran to its end");
+    assert.match(events.at(-2) as string, /"finish_reason":"length"/);
   });
 });
