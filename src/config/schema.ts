@@ -144,6 +144,7 @@ export const configSchema = z.strictObject({
       max_waiting_sequences: z.number().int().nonnegative().optional(),
       timeout: z.number().positive().optional(),
       timeout_ms: z.number().positive().optional(),
+      generation_timeout_ms: z.number().positive().optional(),
       max_workers: z.number().int().positive().optional(),
       workers: z.number().int().positive().optional(),
       api_key: z.string().optional(),

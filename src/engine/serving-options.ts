@@ -20,6 +20,8 @@ export interface ModelServingOptions {
   maxWaitingSequences: number;
   /** Per-request deadline in ms before 504 (text-generation: until the first token). Default 30000. */
   timeoutMs: number;
+  /** text-generation: deadline in ms for the whole answer (from arrival to its last token) before 504. Default 300000. */
+  generationTimeoutMs: number;
   /** Execution provider override (--provider). */
   provider?: string;
   /** Intra-op threads per worker; default: the cores divided among the workers (all of them for 1). */
@@ -54,6 +56,8 @@ export function modelServingOptions(config: GpuxConfig, flags: ServingFlags = {}
     maxWaitingSequences:
       flags.maxWaitingSequences ?? serving?.max_waiting_sequences ?? servingDefaults.maxWaitingSequences,
     timeoutMs: flags.timeoutMs ?? serving?.timeout_ms ?? timeoutFromSeconds ?? servingDefaults.timeoutMs,
+    generationTimeoutMs:
+      flags.generationTimeoutMs ?? serving?.generation_timeout_ms ?? servingDefaults.generationTimeoutMs,
     provider: flags.provider,
     workerNice: flags.workerNice ?? serving?.worker_nice ?? servingDefaults.workerNice,
     isolation: flags.isolation ?? serving?.isolation ?? servingDefaults.isolation,
@@ -69,6 +73,10 @@ export function modelServingOptions(config: GpuxConfig, flags: ServingFlags = {}
     throw new UserError(`worker_nice must be an integer from 0 to 19, got ${options.workerNice}.`);
   if (!(options.timeoutMs > 0))
     throw new UserError(`Serving timeout must be > 0 ms, got ${options.timeoutMs}.`);
+  if (!(options.generationTimeoutMs > 0))
+    throw new UserError(`generation_timeout_ms must be > 0 ms, got ${options.generationTimeoutMs}.`, {
+      hint: "Set serving.generation_timeout_ms (--generation-timeout-ms) to a positive number of ms.",
+    });
   if (!(options.maxQueueDelayMs >= 0))
     throw new UserError(`max_queue_delay_ms must be ≥ 0, got ${options.maxQueueDelayMs}.`);
   return options;

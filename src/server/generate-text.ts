@@ -2,6 +2,7 @@ import type { FastifyReply } from "fastify";
 import type { GenerationEvent, GenerationInput, GenerationSummary } from "../engine/generation/generator.js";
 import type { SamplingRequest } from "../engine/generation/sampling.js";
 import type { ServedModel } from "../engine/served-model.js";
+import { DeadlineError } from "../engine/serving-errors.js";
 import { deadlineError, type ServerContext } from "./server-context.js";
 
 /** A sequence's events after its first one; its generator is closed when the consumer stops early. */
@@ -20,11 +21,28 @@ export function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+/**
+ * The 504 of a generation that did not finish within generation_timeout_ms (counted from its arrival, so the
+ * wait for a slot is included): the sequence is stopped at its next step, which frees its slot.
+ */
+function generationDeadlineError(model: ServedModel): DeadlineError {
+  const ms = model.options.generationTimeoutMs;
+  return new DeadlineError(`Model '${model.name}' did not finish its answer within ${ms} ms.`, {
+    hint: "Ask for fewer tokens (max_tokens), or raise --generation-timeout-ms (serving.generation_timeout_ms).",
+  });
+}
+
+/**
+ * The events after the first. A sequence its deadline ended (`late` aborted with the 504 as its reason) ends
+ * with that error instead of its summary, so a non-streamed answer is a 504 and a stream its error event.
+ */
 async function* follow(
   ctx: ServerContext,
   model: ServedModel,
   first: IteratorResult<GenerationEvent>,
   events: AsyncGenerator<GenerationEvent>,
+  late: AbortSignal,
+  stopClock: () => void,
 ): Sequence {
   try {
     let next = first;
@@ -36,11 +54,13 @@ async function* follow(
           generatedTokens: event.tokenIds.length,
           decodeSeconds: event.decodeMs / 1000,
         });
+        if (event.reason === "abort" && late.aborted) throw late.reason;
       }
       yield event;
       next = await events.next();
     }
   } finally {
+    stopClock();
     await events.return(undefined);
   }
 }
@@ -48,8 +68,8 @@ async function* follow(
 /**
  * Admit one sequence and wait for its first event, so that whatever refuses a request is thrown before an
  * answer starts: a full scheduler (429), a prompt too long for the context (400), a model not ready (503), no
- * first token within timeout_ms (504, and the sequence is ended). Records the time to the first token, and the
- * sequence's tokens when it ends.
+ * first token within timeout_ms (504, and the sequence is ended). From its arrival the whole answer has
+ * generation_timeout_ms. Records the time to the first token, and the sequence's tokens when it ends.
  */
 async function startSequence(
   ctx: ServerContext,
@@ -59,29 +79,36 @@ async function startSequence(
   signal: AbortSignal,
 ): Promise<Sequence> {
   const arrived = performance.now();
+  // aborted with the 504 to answer: whichever deadline passes first ends the sequence at its next step
   const late = new AbortController();
   const events = model
     .generator()
     .submit({ input, sampling, signal: AbortSignal.any([signal, late.signal]) });
-  let timer: NodeJS.Timeout | undefined;
+  const whole = setTimeout(
+    () => late.abort(generationDeadlineError(model)),
+    model.options.generationTimeoutMs,
+  );
+  // cleared when the sequence ends; one whose consumer never read it must not keep the process alive for it
+  whole.unref();
+  const stopClock = () => clearTimeout(whole);
+  let firstTimer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      late.abort(new Error("no first token within timeout_ms"));
-      reject(deadlineError(model));
-    }, model.options.timeoutMs);
+    late.signal.addEventListener("abort", () => reject(late.signal.reason), { once: true });
+    firstTimer = setTimeout(() => late.abort(deadlineError(model)), model.options.timeoutMs);
   });
   let first: IteratorResult<GenerationEvent>;
   try {
     first = await Promise.race([events.next(), deadline]);
   } catch (error) {
+    stopClock();
     // ended by its signal; the generator finishes (and frees its slot) in the background
     void events.return(undefined).catch(() => undefined);
     throw error;
   } finally {
-    clearTimeout(timer);
+    clearTimeout(firstTimer);
   }
   ctx.metrics.recordFirstToken(model, (performance.now() - arrived) / 1000);
-  return follow(ctx, model, first, events);
+  return follow(ctx, model, first, events, late.signal, stopClock);
 }
 
 /**

@@ -19,6 +19,12 @@ export const defaults = {
     maxQueueDelayMs: 0,
     maxConcurrency: 256,
     timeoutMs: 30_000,
+    /**
+     * text-generation: a whole answer, from arrival to its last token. Under the openai clients' own 10-minute
+     * timeout (so they get a 504 naming the fix, not a client-side timeout), and room for a 4k-token answer at
+     * ~15 tokens/s, a small model's pace on a laptop CPU.
+     */
+    generationTimeoutMs: 300_000,
     /** text-generation: sequences decoding at once per model (continuous batching shares their steps). */
     maxConcurrentSequences: 8,
     /** text-generation: sequences that may wait for a slot; beyond them a request gets 429. */

@@ -205,7 +205,14 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       numberOption(
         "--timeout-ms <ms>",
-        `per-request deadline before 504 (serving.timeout_ms, default ${d.timeoutMs})`,
+        `per-request deadline before 504 (serving.timeout_ms, default ${d.timeoutMs}); text-generation: to the first token`,
+        { min: 1, integer: false },
+      ),
+    )
+    .addOption(
+      numberOption(
+        "--generation-timeout-ms <ms>",
+        `text-generation: deadline for a whole answer before 504 or a stream's error event (serving.generation_timeout_ms, default ${d.generationTimeoutMs})`,
         { min: 1, integer: false },
       ),
     )
