@@ -1,11 +1,12 @@
 /**
  * bench/serve-generate.ts over HTTP: the built `gpux serve` as a child process, streamed /v1/completions read
  * as a client sees them (TTFT = request sent → first chunk with text), and /health probed every ~50 ms
- * meanwhile from the same client process.
+ * meanwhile from a thread of the client process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { repoRoot } from "../test/helpers/cli.js";
 
 /** One contender's run at one width: what bench/serve-generate.ts reports. */
@@ -140,33 +141,70 @@ export async function streamCompletion(
   return answer;
 }
 
-/** GET /health every `everyMs` (one at a time) until stopped; the latencies in ms. */
-export function probeHealth(serve: GpuxServe, everyMs = 50): { stop: () => Promise<number[]> } {
-  const latencies: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      const answer = await fetch(`${serve.url}health`);
-      await answer.arrayBuffer();
-      const ms = performance.now() - started;
-      if (answer.status !== 200) throw new Error(`/health answered ${answer.status}`);
-      latencies.push(ms);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - ms)));
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return latencies;
-    },
-  };
+/**
+ * GET /health every ~`everyMs` (one at a time) from a thread of its own, so that neither this process's
+ * floor runs (a synchronous session.run blocks its event loop for the whole prefill) nor its stream parsing
+ * delay a probe: what it measures is the server's answer. Polls only between start() and stop().
+ */
+export class HealthProbe {
+  private readonly thread: Worker;
+
+  constructor(serve: GpuxServe, everyMs = 50) {
+    this.thread = new Worker(
+      `const { parentPort, workerData } = require("node:worker_threads");
+      let polling = false;
+      let latencies = [];
+      const poll = async () => {
+        while (polling) {
+          const started = performance.now();
+          const answer = await fetch(workerData.url);
+          await answer.arrayBuffer();
+          const ms = performance.now() - started;
+          if (answer.status !== 200) throw new Error("/health answered " + answer.status);
+          latencies.push(ms);
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, workerData.everyMs - ms)));
+        }
+      };
+      let loop = Promise.resolve();
+      parentPort.on("message", async (message) => {
+        if (message === "start") {
+          latencies = [];
+          polling = true;
+          loop = poll();
+        } else {
+          polling = false;
+          await loop;
+          parentPort.postMessage(latencies);
+        }
+      });`,
+      { eval: true, workerData: { url: `${serve.url}health`, everyMs } },
+    );
+  }
+
+  start(): void {
+    this.thread.postMessage("start");
+  }
+
+  /** Stop polling; the latencies in ms since start(). */
+  stop(): Promise<number[]> {
+    const answer = new Promise<number[]>((resolve) => this.thread.once("message", resolve));
+    this.thread.postMessage("stop");
+    return answer;
+  }
+
+  close(): Promise<number> {
+    return this.thread.terminate();
+  }
 }
 
 /** Concurrent streamed completions, one per prompt, with /health probed meanwhile. */
-export async function httpTrial(serve: GpuxServe, prompts: string[], tokens: number): Promise<Trial> {
-  const probe = probeHealth(serve);
+export async function httpTrial(
+  serve: GpuxServe,
+  probe: HealthProbe,
+  prompts: string[],
+  tokens: number,
+): Promise<Trial> {
+  probe.start();
   const answers = await Promise.all(prompts.map((prompt) => streamCompletion(serve, prompt, tokens)));
   const healthMs = await probe.stop();
   const start = Math.min(...answers.map((a) => a.sentAt));

@@ -28,6 +28,7 @@ import autocannon from "autocannon";
 import * as ort from "onnxruntime-node";
 import { createSession } from "../src/runtime/create-session.js";
 import { buildOnnxModel } from "../test/helpers/onnx-builder.js";
+import { medianDifferenceInterval, percentile } from "./bootstrap.js";
 import { ensureTextClassifier } from "./text-classifier.js";
 
 const args = process.argv.slice(2);
@@ -70,10 +71,6 @@ function ensureTrivialModel(): string {
   return dir;
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-};
 const ids = (batch: number) => {
   const data = new BigInt64Array(batch * seq);
   for (let i = 0; i < data.length; i++) data[i] = BigInt(1000 + ((i * 7919) % 20000));
@@ -403,24 +400,6 @@ console.log(line(["setup", "p50 ms", "p99 ms", "inferences/s"]));
 console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
 for (const row of rows) console.log(line(row));
 const overhead = percentile(serveMs, 50) - percentile(raw1, 50);
-/**
- * 95% interval of p50(a) - p50(b) by bootstrap (each side resampled with replacement): how far the difference
- * of two medians of ~75 ms could move with this many samples on this machine.
- */
-function medianDifferenceInterval(a: number[], b: number[], draws = 2000): [number, number] {
-  let seed = 12345; // a fixed LCG, so the interval is reproducible for the same samples
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  const resample = (values: number[]) =>
-    values.map(() => values[Math.floor(random() * values.length)] as number);
-  const differences = Array.from(
-    { length: draws },
-    () => percentile(resample(a), 50) - percentile(resample(b), 50),
-  );
-  return [percentile(differences, 2.5), percentile(differences, 97.5)];
-}
 const interval = (a: number[], b = raw1) =>
   medianDifferenceInterval(a, b)
     .map((ms) => ms.toFixed(2))
