@@ -19,11 +19,12 @@ export interface SequenceCache {
  * present.* to reused buffers would add a copy, not save one; the present tensors are fed back as they come
  * (inputs are read in place). What gpux can reuse it does: the attention mask is a view of one buffer of ones,
  * and only logits and the cache are fetched, for the last position when the graph takes num_logits_to_keep.
- * A graph without it computes logits for every prompt position, though only the last is read: the prefill
- * then reads all but the last token fetching only the cache (ONNX Runtime runs only the nodes the fetches
- * need, so the lm_head is skipped), then the last token as a decode step. On bench/serve-generate's model
- * (vocab 151 936, 128-token prompt) the cache-only pass took 515 ms against 595 ms with logits, and the 78 MB
- * logits tensor (and the garbage collection it set off) is gone; the step after it costs ~40 ms.
+ * A graph without it (but for a merged decoder) computes logits for every prompt position, though only the
+ * last is read: the prefill then reads all but the last token fetching only the cache (ONNX Runtime runs only
+ * the nodes the fetches need, so the lm_head is skipped), then the last token as a decode step. On
+ * bench/serve-generate's model (vocab 151 936, 128-token prompt) the cache-only pass took 515 ms against
+ * 595 ms with logits, and the 78 MB logits tensor (and the garbage collection it set off) is gone; the step
+ * after it costs ~40 ms.
  * Several sequences decode in one pass (forwardBatch) when the graph takes a per-row mask and positions.
  */
 export class DecoderSession {
@@ -31,6 +32,11 @@ export class DecoderSession {
   private readonly emptyPast: ort.Tensor;
   private readonly fetches: string[];
   private readonly cacheFetches: string[];
+  /**
+   * Whether a prefill skips the logits of all but its last token. Not for a merged decoder: its whole graph
+   * sits in an If on use_cache_branch, which runs whole whatever is fetched, so splitting would only add a pass.
+   */
+  private readonly splitPrefill: boolean;
   private readonly keepLast?: ort.Tensor;
   /** The cache inputs, in the graph's layer order. */
   readonly cacheNames: string[];
@@ -59,6 +65,7 @@ export class DecoderSession {
     this.canBatch = io.attentionMask !== undefined && io.positionIds !== undefined && !fixedToOne;
     this.cacheFetches = io.layers.flatMap((layer) => [layer.presentKey, layer.presentValue]);
     this.fetches = [io.logits, ...this.cacheFetches];
+    this.splitPrefill = io.logitsToKeep === undefined && io.useCacheBranch === undefined;
     if (io.logitsToKeep) {
       const spec = session.inputMetadata.find((meta) => meta.name === io.logitsToKeep);
       const rank = spec?.isTensor ? spec.shape.length : 0;
@@ -84,7 +91,7 @@ export class DecoderSession {
 
   /** Feed `ids` after what `cache` holds; the cache moves on and the last position's logits come back. */
   async forward(cache: SequenceCache, ids: readonly number[]): Promise<LogitsRow> {
-    if (ids.length > 1 && !this.keepLast) {
+    if (ids.length > 1 && this.splitPrefill) {
       await this.extend(cache, ids.slice(0, -1), this.cacheFetches);
       return this.forward(cache, ids.slice(-1));
     }
