@@ -13,6 +13,8 @@
  * and one gpux request's TTFT (max_tokens 1), back to back, the order swapped every other pair, /health
  * probed throughout (both sides see the same background); the median of the paired differences with its
  * 95 % bootstrap interval: PASS when the interval's upper end is ≤ 10 ms, MISS when its lower end is above.
+ * The floor's prefill fetches every position's logits, as the minimal loop does; gpux's skips all but the
+ * last (DecoderSession), so gpux's TTFT can come in under it.
  * Run: npm run build && npx tsx bench/serve-generate.ts [rounds=1] [--pairs 40] [--in-process] [--worker-nice 10]
  * (needs Python with torch + transformers for the export, once; GPUX_BENCH_GENERATE_MODEL=DIR reuses one)
  */
