@@ -259,6 +259,7 @@ describe("generation over the OpenAI API", { skip: missing }, () => {
     const serving = (info.body as { serving: Record<string, unknown> }).serving;
     assert.equal(serving.max_concurrent_sequences, 4);
     assert.equal(serving.max_waiting_sequences, 64);
+    assert.equal(serving.generation_timeout_ms, 300_000);
     const health = await call(`${url}health`);
     assert.deepEqual((health.body as { generation: unknown }).generation, {
       qwen3: { running: 0, waiting: 0, max_concurrent_sequences: 4, max_waiting_sequences: 64 },

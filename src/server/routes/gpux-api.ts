@@ -98,7 +98,9 @@ export function registerGpuxApiRoutes(app: FastifyInstance, ctx: ServerContext):
         max_queue_delay_ms: model.options.maxQueueDelayMs,
         max_concurrency: model.options.maxConcurrency,
         timeout_ms: model.options.timeoutMs,
-        ...(model.generation ? model.generation.load : {}),
+        ...(model.generation
+          ? { ...model.generation.load, generation_timeout_ms: model.options.generationTimeoutMs }
+          : {}),
         warmup_ms: model.warmupMs,
         auth_required: ctx.authRequired,
       },
