@@ -277,6 +277,18 @@ async function inferenceTotals(url: string): Promise<{ seconds: number; rows: nu
   };
 }
 
+/** Wait until the server holds no request (its in-flight gauge reads 0). */
+async function untilIdle(url: string): Promise<void> {
+  for (const start = performance.now(); performance.now() - start < 120_000; ) {
+    const text = await (await fetch(`${url}metrics`)).text();
+    const inFlight = /^gpux_inference_in_flight_requests\{[^}]*\} (\S+)/m.exec(text)?.[1];
+    if (inFlight === undefined) throw new Error("no gpux_inference_in_flight_requests in /metrics");
+    if (Number(inFlight) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the server still had requests in flight 120 s after the load stopped");
+}
+
 // Throughput: serve at concurrency 4, then serve at concurrency 16 bracketed by raw runs at the best batch
 // size (raw, c=16, raw), per round. The host's speed drifts by tens of percent over minutes here, so c=16 is
 // compared with the mean of the two raw runs on either side of it, not with the fastest raw run of the sweep.
@@ -304,10 +316,15 @@ const driveServe = async (connections: number) => {
       `serve errors at c=${connections}: ${result.errors} errors, ${result["4xx"]} 4xx, ${result["5xx"]} 5xx`,
     );
   const rps = result.requests.total / serveSeconds;
+  // autocannon stops at its deadline with up to `connections` requests still in the server: let them finish,
+  // or the raw run that follows shares the cores with them (it ran at half speed after c=16 that way); the
+  // counters are read first, so the worker's busy share is that of the load's own window
+  const after = await inferenceTotals(server.url);
+  await untilIdle(server.url);
   const best = serveRate.get(connections);
   if (!best || rps > best.rps)
     serveRate.set(connections, { rps, p50: result.latency.p50, p99: result.latency.p99 });
-  return { rps, before, after: await inferenceTotals(server.url) };
+  return { rps, before, after };
 };
 for (let r = 0; r < rounds; r++) {
   await driveServe(4);
