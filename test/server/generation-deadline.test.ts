@@ -14,6 +14,7 @@ import { parseConfigText } from "../../src/config/load-config.js";
 import { modelServingOptions } from "../../src/engine/serving-options.js";
 import { UserError } from "../../src/util/errors.js";
 import { runCli } from "../helpers/cli.js";
+import { openCompletionStream } from "../helpers/completion-stream.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { spawnServe } from "../helpers/serve-process.js";
 import { call, startServer } from "../helpers/serving.js";
@@ -34,30 +35,6 @@ const completion = (prompt: string, maxTokens: number) => ({
   temperature: 0,
   max_tokens: maxTokens,
 });
-
-/** A streamed answer read as raw server-sent events, as `curl -N` shows them. */
-async function openStream(url: string, body: object) {
-  const response = await fetch(`${url}v1/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ ...body, stream: true }),
-  });
-  assert.equal(response.status, 200);
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  /** The events received so far once `count` have come, or all of them once the server closed the stream. */
-  const events = async (count = Number.POSITIVE_INFINITY): Promise<string[]> => {
-    for (;;) {
-      const parts = text.split("\n\n").slice(0, -1);
-      if (parts.length >= count) return parts;
-      const { done, value } = await reader.read();
-      if (done) return parts;
-      text += decoder.decode(value, { stream: true });
-    }
-  };
-  return { events, all: () => text };
-}
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const end = performance.now() + timeoutMs;
@@ -151,7 +128,7 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
 
   test("streamed: tokens, then one error event in OpenAI's shape, [DONE], and the stream closes", async () => {
     const before = await timeouts();
-    const stream = await openStream(url, completion("The capital of France is", longTokens));
+    const stream = await openCompletionStream(url, completion("The capital of France is", longTokens));
     const events = await stream.events();
     assert.equal(events.at(-1), "data: [DONE]", stream.all());
     const payloads = events.slice(0, -1).map((event) => {
@@ -198,7 +175,7 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
 
   test("its slot is freed at the deadline: the waiting request starts at once", async () => {
     const started = performance.now();
-    const first = await openStream(url, completion("The capital of France is", longTokens));
+    const first = await openCompletionStream(url, completion("The capital of France is", longTokens));
     assert.equal((await first.events(2)).length, 2, first.all());
     const firstEnded = first.events().then((events) => ({ events, at: performance.now() }));
     // the second is sent 3/4 into the first's 400 ms: its own deadline leaves it ~300 ms after the first's to
@@ -257,7 +234,7 @@ describe("generation_timeout_ms as a setting", () => {
 describe("timeout_ms still bounds the wait for the first token", { skip: missing }, () => {
   test("a request that waits for the slot past timeout_ms is 504 and leaves the queue; the running stream goes on", async () => {
     const base = firstTokenServer?.url ?? "";
-    const running = await openStream(base, completion("The capital of France is", longTokens));
+    const running = await openCompletionStream(base, completion("The capital of France is", longTokens));
     assert.equal((await running.events(2)).length, 2, running.all());
     const waiting = await call(`${base}v1/completions`, { body: completion("Once upon a time", 2) });
     assert.equal(waiting.status, 504, JSON.stringify(waiting.body));

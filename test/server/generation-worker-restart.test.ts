@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { openCompletionStream } from "../helpers/completion-stream.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { childPids, spawnServe } from "../helpers/serve-process.js";
 import { call } from "../helpers/serving.js";
@@ -22,30 +23,6 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** A streamed completion read as raw server-sent events, as `curl -N` shows them. */
-async function openStream(url: string, body: object) {
-  const response = await fetch(`${url}v1/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ ...body, stream: true }),
-  });
-  assert.equal(response.status, 200);
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  /** The events received so far once `count` have come (or the stream ended). */
-  const events = async (count = Number.POSITIVE_INFINITY): Promise<string[]> => {
-    for (;;) {
-      const parts = text.split("\n\n").slice(0, -1);
-      if (parts.length >= count) return parts;
-      const { done, value } = await reader.read();
-      if (done) return parts;
-      text += decoder.decode(value, { stream: true });
-    }
-  };
-  return { events, all: () => text };
 }
 
 const completion = (prompt: string, maxTokens: number) => ({
@@ -85,7 +62,7 @@ describe("a generation worker that dies", { skip: missing }, () => {
     assert.ok(worker && others.length === 0, "one generation worker process");
 
     // 240 tokens (near the context of 256) take seconds here: the worker dies in the middle of them
-    const stream = await openStream(serve.url, completion("The capital of France is", 240));
+    const stream = await openCompletionStream(serve.url, completion("The capital of France is", 240));
     const firstEvents = await stream.events(3);
     assert.equal(firstEvents.length, 3, stream.all());
     const waiting = call(`${serve.url}v1/completions`, { body: completion("hi", 2) });
@@ -139,7 +116,7 @@ describe("a generation worker that dies", { skip: missing }, () => {
   test("Ctrl-C or systemd's stop reaching the worker (SIGINT, SIGTERM) leaves it to its server: streams go on", async () => {
     const [worker] = childPids(serve.child.pid as number);
     assert.ok(worker, "a worker process");
-    const stream = await openStream(serve.url, completion("The capital of France is", 40));
+    const stream = await openCompletionStream(serve.url, completion("The capital of France is", 40));
     assert.equal((await stream.events(2)).length, 2, stream.all());
     process.kill(worker, "SIGINT");
     process.kill(worker, "SIGTERM");
