@@ -23,3 +23,11 @@ export async function openCompletionStream(url: string, body: object) {
   };
   return { events, all: () => text };
 }
+
+/** A greedy `/v1/completions` body for the tiny qwen3 fixture served as `qwen3`. */
+export const greedyCompletion = (prompt: string, maxTokens: number) => ({
+  model: "qwen3",
+  prompt,
+  temperature: 0,
+  max_tokens: maxTokens,
+});

@@ -14,11 +14,12 @@ import { parseConfigText } from "../../src/config/load-config.js";
 import { modelServingOptions } from "../../src/engine/serving-options.js";
 import { UserError } from "../../src/util/errors.js";
 import { runCli } from "../helpers/cli.js";
-import { openCompletionStream } from "../helpers/completion-stream.js";
+import { greedyCompletion, openCompletionStream } from "../helpers/completion-stream.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { spawnServe } from "../helpers/serve-process.js";
 import { call, startServer } from "../helpers/serving.js";
 import { causalLmPythonModules, tinyCausalLmsDir } from "../helpers/tiny-causal-lms.js";
+import { until } from "../helpers/until.js";
 
 const missing = missingPythonModules([...causalLmPythonModules]);
 if (missing && process.env.GPUX_REQUIRE_PYTHON_TESTS === "1") throw new Error(missing);
@@ -28,21 +29,6 @@ const deadlineMs = 400;
 const longTokens = 240;
 const expectedMessage = new RegExp(`Model 'qwen3' did not finish its answer within ${deadlineMs} ms\\.`);
 const expectedHint = /Ask for fewer tokens \(max_tokens\), or raise --generation-timeout-ms/;
-
-const completion = (prompt: string, maxTokens: number) => ({
-  model: "qwen3",
-  prompt,
-  temperature: 0,
-  max_tokens: maxTokens,
-});
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 // started here, not in a hook: spawnServe ties the process to the enclosing test's end
 const serve = missing
@@ -105,7 +91,7 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
     assert.ok(tookMs >= deadlineMs, `answered after the deadline (${tookMs.toFixed(0)} ms), not before`);
 
     const completions = await call(`${url}v1/completions`, {
-      body: completion("The capital of France is", longTokens),
+      body: greedyCompletion("The capital of France is", longTokens),
     });
     assert.equal(completions.status, 504, JSON.stringify(completions.body));
     const body = completions.body as { error: Record<string, unknown> };
@@ -128,7 +114,7 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
 
   test("streamed: tokens, then one error event in OpenAI's shape, [DONE], and the stream closes", async () => {
     const before = await timeouts();
-    const stream = await openCompletionStream(url, completion("The capital of France is", longTokens));
+    const stream = await openCompletionStream(url, greedyCompletion("The capital of France is", longTokens));
     const events = await stream.events();
     assert.equal(events.at(-1), "data: [DONE]", stream.all());
     const payloads = events.slice(0, -1).map((event) => {
@@ -175,13 +161,13 @@ describe("a generation past --generation-timeout-ms", { skip: missing }, () => {
 
   test("its slot is freed at the deadline: the waiting request starts at once", async () => {
     const started = performance.now();
-    const first = await openCompletionStream(url, completion("The capital of France is", longTokens));
+    const first = await openCompletionStream(url, greedyCompletion("The capital of France is", longTokens));
     assert.equal((await first.events(2)).length, 2, first.all());
     const firstEnded = first.events().then((events) => ({ events, at: performance.now() }));
     // the second is sent 3/4 into the first's 400 ms: its own deadline leaves it ~300 ms after the first's to
     // get the slot and answer, so a 200 shows the slot came at once (not after the first's 240 tokens)
     await new Promise((resolve) => setTimeout(resolve, started + deadlineMs * 0.75 - performance.now()));
-    const answer = await call(`${url}v1/completions`, { body: completion("Once upon a time", 2) });
+    const answer = await call(`${url}v1/completions`, { body: greedyCompletion("Once upon a time", 2) });
     const answeredAt = performance.now();
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     const text = answer.body as {
@@ -234,9 +220,12 @@ describe("generation_timeout_ms as a setting", () => {
 describe("timeout_ms still bounds the wait for the first token", { skip: missing }, () => {
   test("a request that waits for the slot past timeout_ms is 504 and leaves the queue; the running stream goes on", async () => {
     const base = firstTokenServer?.url ?? "";
-    const running = await openCompletionStream(base, completion("The capital of France is", longTokens));
+    const running = await openCompletionStream(
+      base,
+      greedyCompletion("The capital of France is", longTokens),
+    );
     assert.equal((await running.events(2)).length, 2, running.all());
-    const waiting = await call(`${base}v1/completions`, { body: completion("Once upon a time", 2) });
+    const waiting = await call(`${base}v1/completions`, { body: greedyCompletion("Once upon a time", 2) });
     assert.equal(waiting.status, 504, JSON.stringify(waiting.body));
     const message = (waiting.body as { error: { message: string; code: string } }).error;
     assert.equal(message.code, "timeout");

@@ -13,9 +13,11 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ServedModel } from "../../src/engine/served-model.js";
 import type { WorkerHost } from "../../src/engine/worker-host.js";
+import { greedyCompletion } from "../helpers/completion-stream.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { call, startServer } from "../helpers/serving.js";
 import { causalLmPythonModules, tinyCausalLmsDir } from "../helpers/tiny-causal-lms.js";
+import { until } from "../helpers/until.js";
 
 const missing = missingPythonModules([...causalLmPythonModules]);
 if (missing && process.env.GPUX_REQUIRE_PYTHON_TESTS === "1") throw new Error(missing);
@@ -39,25 +41,10 @@ function generationHost(model: ServedModel): WorkerHost<object, unknown> {
   return host;
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const completion = (prompt: string, maxTokens: number) => ({
-  model: "qwen3",
-  prompt,
-  temperature: 0,
-  max_tokens: maxTokens,
-});
-
 describe("a generation worker thread that is terminated", { skip: missing }, () => {
   test("between requests: /health says restarting, requests get 503, then a new thread answers as before", async () => {
     const model = server?.models[0] as ServedModel;
-    const solo = await call(`${url}v1/completions`, { body: completion("Once upon a time", 8) });
+    const solo = await call(`${url}v1/completions`, { body: greedyCompletion("Once upon a time", 8) });
     assert.equal(solo.status, 200, JSON.stringify(solo.body));
     const host = generationHost(model);
     const ended = new Promise<string>((resolve) => host.onExit(resolve));
@@ -67,7 +54,7 @@ describe("a generation worker thread that is terminated", { skip: missing }, () 
     const during = await call(`${url}health`);
     assert.equal(during.status, 503, "not ready while the new worker loads");
     assert.equal((during.body as { status: string }).status, "restarting");
-    const refused = await call(`${url}v1/completions`, { body: completion("hi", 2) });
+    const refused = await call(`${url}v1/completions`, { body: greedyCompletion("hi", 2) });
     assert.equal(refused.status, 503, "refused meanwhile, not queued into a dead worker");
     assert.match(
       (refused.body as { error: { message: string } }).error.message,
@@ -75,7 +62,7 @@ describe("a generation worker thread that is terminated", { skip: missing }, () 
     );
 
     await until(async () => (await call(`${url}health`)).status === 200, "the new worker thread");
-    const again = await call(`${url}v1/completions`, { body: completion("Once upon a time", 8) });
+    const again = await call(`${url}v1/completions`, { body: greedyCompletion("Once upon a time", 8) });
     assert.equal(again.status, 200, JSON.stringify(again.body));
     const text = (answer: unknown) => (answer as { choices: Array<{ text: string }> }).choices[0]?.text;
     assert.equal(text(again.body), text(solo.body), "the same greedy answer as before");

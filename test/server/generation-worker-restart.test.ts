@@ -8,29 +8,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { openCompletionStream } from "../helpers/completion-stream.js";
+import { greedyCompletion, openCompletionStream } from "../helpers/completion-stream.js";
 import { missingPythonModules } from "../helpers/python.js";
 import { childPids, spawnServe } from "../helpers/serve-process.js";
 import { call } from "../helpers/serving.js";
 import { causalLmPythonModules, tinyCausalLmsDir } from "../helpers/tiny-causal-lms.js";
+import { until } from "../helpers/until.js";
 
 const missing = missingPythonModules([...causalLmPythonModules]);
 if (missing && process.env.GPUX_REQUIRE_PYTHON_TESTS === "1") throw new Error(missing);
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const completion = (prompt: string, maxTokens: number) => ({
-  model: "qwen3",
-  prompt,
-  temperature: 0,
-  max_tokens: maxTokens,
-});
 
 // started here, not in a hook: spawnServe ties the process to the enclosing test's end
 const serve = missing
@@ -56,16 +42,16 @@ describe("a generation worker that dies", { skip: missing }, () => {
   });
 
   test("killed mid-stream (SIGABRT): an error event ends the stream, the waiting request gets 503, a new worker answers as before", async () => {
-    const solo = await call(`${serve.url}v1/completions`, { body: completion("Once upon a time", 8) });
+    const solo = await call(`${serve.url}v1/completions`, { body: greedyCompletion("Once upon a time", 8) });
     assert.equal(solo.status, 200, JSON.stringify(solo.body));
     const [worker, ...others] = childPids(serve.child.pid as number);
     assert.ok(worker && others.length === 0, "one generation worker process");
 
     // 240 tokens (near the context of 256) take seconds here: the worker dies in the middle of them
-    const stream = await openCompletionStream(serve.url, completion("The capital of France is", 240));
+    const stream = await openCompletionStream(serve.url, greedyCompletion("The capital of France is", 240));
     const firstEvents = await stream.events(3);
     assert.equal(firstEvents.length, 3, stream.all());
-    const waiting = call(`${serve.url}v1/completions`, { body: completion("hi", 2) });
+    const waiting = call(`${serve.url}v1/completions`, { body: greedyCompletion("hi", 2) });
     await until(async () => {
       const load = (await health()).body as { generation: { qwen3: { waiting: number } } };
       return load.generation.qwen3.waiting === 1;
@@ -91,7 +77,7 @@ describe("a generation worker that dies", { skip: missing }, () => {
     const during = await health();
     assert.equal(during.status, 503, "not ready while the new worker loads");
     assert.equal((during.body as { status: string }).status, "restarting");
-    const refused = await call(`${serve.url}v1/completions`, { body: completion("hi", 2) });
+    const refused = await call(`${serve.url}v1/completions`, { body: greedyCompletion("hi", 2) });
     assert.equal(refused.status, 503, "refused meanwhile, not queued into a dead worker");
     assert.match(
       (refused.body as { error: { message: string } }).error.message,
@@ -99,7 +85,7 @@ describe("a generation worker that dies", { skip: missing }, () => {
     );
 
     await until(async () => (await health()).status === 200, "the new worker");
-    const again = await call(`${serve.url}v1/completions`, { body: completion("Once upon a time", 8) });
+    const again = await call(`${serve.url}v1/completions`, { body: greedyCompletion("Once upon a time", 8) });
     assert.equal(again.status, 200, JSON.stringify(again.body));
     const text = (answer: unknown) => (answer as { choices: Array<{ text: string }> }).choices[0]?.text;
     assert.equal(text(again.body), text(solo.body), "the same greedy answer as before the crash");
@@ -116,7 +102,7 @@ describe("a generation worker that dies", { skip: missing }, () => {
   test("Ctrl-C or systemd's stop reaching the worker (SIGINT, SIGTERM) leaves it to its server: streams go on", async () => {
     const [worker] = childPids(serve.child.pid as number);
     assert.ok(worker, "a worker process");
-    const stream = await openCompletionStream(serve.url, completion("The capital of France is", 40));
+    const stream = await openCompletionStream(serve.url, greedyCompletion("The capital of France is", 40));
     assert.equal((await stream.events(2)).length, 2, stream.all());
     process.kill(worker, "SIGINT");
     process.kill(worker, "SIGTERM");
@@ -149,7 +135,7 @@ describe("a generation worker that dies", { skip: missing }, () => {
       );
     }
     assert.equal(await restarts(), 3);
-    const answer = await call(`${serve.url}v1/completions`, { body: completion("hi", 2) });
+    const answer = await call(`${serve.url}v1/completions`, { body: greedyCompletion("hi", 2) });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
   });
 });

@@ -11,6 +11,7 @@ import OpenAI, { APIError } from "openai";
 import { missingPythonModules } from "../helpers/python.js";
 import { call, startServer } from "../helpers/serving.js";
 import { causalLmPythonModules, tinyCausalLmsDir } from "../helpers/tiny-causal-lms.js";
+import { until } from "../helpers/until.js";
 
 const missing = missingPythonModules([...causalLmPythonModules]);
 if (missing && process.env.GPUX_REQUIRE_PYTHON_TESTS === "1") throw new Error(missing);
@@ -31,14 +32,6 @@ interface GenerationLoad {
 async function load(): Promise<GenerationLoad> {
   const health = await call(`${url}health`);
   return (health.body as { generation: Record<string, GenerationLoad> }).generation.qwen3 as GenerationLoad;
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** A greedy stream that is opened and has sent its first chunk (so its sequence holds a slot). */
