@@ -269,21 +269,25 @@ await minimalSocket.stop();
 /** The server's own inference counters (/metrics): seconds inside session.run, rows and batches run. */
 async function inferenceTotals(url: string): Promise<{ seconds: number; rows: number; batches: number }> {
   const text = await (await fetch(`${url}metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, "m").exec(text)?.[1]);
   return {
-    seconds: read("gpux_inference_compute_infer_duration_seconds_sum"),
-    rows: read("gpux_inference_batch_size_sum"),
-    batches: read("gpux_inference_batch_size_count"),
+    seconds: metricValue(text, "gpux_inference_compute_infer_duration_seconds_sum"),
+    rows: metricValue(text, "gpux_inference_batch_size_sum"),
+    batches: metricValue(text, "gpux_inference_batch_size_count"),
   };
+}
+
+/** One labelled series' value in a /metrics text (the bench serves one model per server). */
+function metricValue(text: string, name: string): number {
+  const value = new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, "m").exec(text)?.[1];
+  if (value === undefined) throw new Error(`no ${name} in /metrics`);
+  return Number(value);
 }
 
 /** Wait until the server holds no request (its in-flight gauge reads 0). */
 async function untilIdle(url: string): Promise<void> {
   for (const start = performance.now(); performance.now() - start < 120_000; ) {
     const text = await (await fetch(`${url}metrics`)).text();
-    const inFlight = /^gpux_inference_in_flight_requests\{[^}]*\} (\S+)/m.exec(text)?.[1];
-    if (inFlight === undefined) throw new Error("no gpux_inference_in_flight_requests in /metrics");
-    if (Number(inFlight) === 0) return;
+    if (metricValue(text, "gpux_inference_in_flight_requests") === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error("the server still had requests in flight 120 s after the load stopped");

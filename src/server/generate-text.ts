@@ -2,8 +2,7 @@ import type { FastifyReply } from "fastify";
 import type { GenerationEvent, GenerationInput, GenerationSummary } from "../engine/generation/generator.js";
 import type { SamplingRequest } from "../engine/generation/sampling.js";
 import type { ServedModel } from "../engine/served-model.js";
-import { DeadlineError } from "../engine/serving-errors.js";
-import { deadlineError, type ServerContext } from "./server-context.js";
+import { deadlineError, generationDeadlineError, type ServerContext } from "./server-context.js";
 
 /** A sequence's events after its first one; its generator is closed when the consumer stops early. */
 export type Sequence = AsyncGenerator<GenerationEvent>;
@@ -19,17 +18,6 @@ export function clientGone(reply: FastifyReply): AbortSignal {
     if (!raw.writableEnded) controller.abort(new Error("the client closed the connection"));
   });
   return controller.signal;
-}
-
-/**
- * The 504 of a generation that did not finish within generation_timeout_ms (counted from its arrival, so the
- * wait for a slot is included): the sequence is stopped at its next step, which frees its slot.
- */
-function generationDeadlineError(model: ServedModel): DeadlineError {
-  const ms = model.options.generationTimeoutMs;
-  return new DeadlineError(`Model '${model.name}' did not finish its answer within ${ms} ms.`, {
-    hint: "Ask for fewer tokens (max_tokens), or raise --generation-timeout-ms (serving.generation_timeout_ms).",
-  });
 }
 
 /**

@@ -12,6 +12,17 @@ export function deadlineError(model: ServedModel): DeadlineError {
   });
 }
 
+/**
+ * The 504 of a generation that did not finish within generation_timeout_ms (counted from its arrival, so the
+ * wait for a slot is included): the sequence is stopped at its next step, which frees its slot.
+ */
+export function generationDeadlineError(model: ServedModel): DeadlineError {
+  const ms = model.options.generationTimeoutMs;
+  return new DeadlineError(`Model '${model.name}' did not finish its answer within ${ms} ms.`, {
+    hint: "Ask for fewer tokens (max_tokens), or raise --generation-timeout-ms (serving.generation_timeout_ms).",
+  });
+}
+
 /** What every route module needs: the served models by name, the metrics, and whether we are stopping. */
 export class ServerContext {
   readonly models: ReadonlyMap<string, ServedModel>;
