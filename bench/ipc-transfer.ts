@@ -1,141 +1,151 @@
 /**
- * What moving a tensor to an inference worker and back costs, per round trip, for the ways crash containment
- * could cross the boundary: a worker thread (buffers transferred, `--isolation thread`), a child process over
- * Node's IPC channel with `serialization: "advanced"` (typed arrays structured-cloned: copied through a pipe),
- * and a child process that shares an arena with its parent (src/engine/shared-arena.ts, the native addon:
- * what the server does by default; the message carries only offsets, each side copies the tensor once, as
- * the server and its inference process do). Each echoes a Float32Array of the given size; rounds alternate
- * so all see the same machine load.
+ * What crash containment costs per request on top of ONNX Runtime's own session.run, at tensor sizes from
+ * 16 B to 16 MiB: the same y = x + 1 model run in this process (the floor), on a worker thread
+ * (`--isolation thread`: buffers transferred), and in a child process, the server's default, with its
+ * shared arena (src/engine/shared-arena.ts: the batch built in the arena, as merged requests are; ONNX
+ * Runtime writing the answer there once the shapes are known, output-shapes.ts; the answer read in place
+ * until released) and without it (GPUX_SHARED_MEMORY=0: copies through the IPC pipe). Every mode goes
+ * through the real WorkerPool and fills the same input each trip; rounds alternate the modes so all see the
+ * same machine load. The "copied" column is what the arena path copied per trip to cross (0: nothing).
  *
- *   npx tsx bench/ipc-transfer.ts [--trips 2000] [--rounds 2]
+ *   npx tsx bench/ipc-transfer.ts [--trips 1000] [--rounds 2]
  *
- * Issue 16: containing native aborts must not cost a copy of every tensor through the pipe.
+ * Issue 16: containing native aborts must not cost a copy of every tensor.
  */
-import { fork } from "node:child_process";
-import { closeSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import { formatTable } from "../src/cli/format-table.js";
-import { childArenaFd, createArena, mapChildArena } from "../src/engine/shared-arena.js";
+import { loadConfig } from "../src/config/load-config.js";
+import type { ArenaAllocate } from "../src/engine/arena-space.js";
 import { sharedMemory } from "../src/engine/shared-memory.js";
-import { arenaEnd, fromWire, toWire, type WireTensorMap } from "../src/engine/wire-tensor.js";
+import { WorkerPool } from "../src/engine/worker-pool.js";
+import { buildOnnxModel } from "../test/helpers/onnx-builder.js";
 
 const { values } = parseArgs({
   options: {
-    trips: { type: "string", default: "2000" },
+    trips: { type: "string", default: "1000" },
     rounds: { type: "string", default: "2" },
-    child: { type: "string" },
-    "arena-bytes": { type: "string" },
   },
 });
+const trips = Number(values.trips);
+const sizes = [16, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024];
 
-if (values.child === "pipe") {
-  // The child end: echo every message back (a copy each way, as a process-based inference worker would pay).
-  process.on("message", (message) => process.send?.(message));
-} else if (values.child === "arena") {
-  // As an inference process: the input is a view of the arena, the "output" is written after it (one copy).
-  const arena = mapChildArena(Number(values["arena-bytes"]));
-  if (!arena) throw new Error(`could not map the arena at descriptor ${childArenaFd}`);
-  process.on("message", (message: { tensors: WireTensorMap }) => {
-    const echoed = fromWire(message.tensors, arena);
-    process.send?.({ tensors: toWire(echoed, undefined, arena, arenaEnd(message.tensors)) });
-  });
-} else {
-  const trips = Number(values.trips);
-  const sizes = [16, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024];
+const shared = sharedMemory();
+if (!shared.available) throw new Error(`shared memory is off: ${shared.why}`);
 
-  const echoThread = () =>
-    new Worker(
-      `const { parentPort } = require("node:worker_threads");
-       parentPort.on("message", (m) => parentPort.postMessage(m, [m.data.buffer]));`,
-      { eval: true },
-    );
+const folder = join(mkdtempSync(join(tmpdir(), "gpux-ipc-")), "plus-one");
+mkdirSync(folder);
+writeFileSync(
+  join(folder, "model.onnx"),
+  buildOnnxModel({
+    inputs: [{ name: "x", dtype: "float32", shape: ["batch", "n"] }],
+    outputs: [{ name: "y", dtype: "float32", shape: ["batch", "n"] }],
+    nodes: [{ op: "Add", inputs: ["x", "one"], outputs: ["y"] }],
+    initializers: [{ name: "one", dtype: "float32", dims: [1], values: [1] }],
+  }),
+);
+writeFileSync(
+  join(folder, "gpux.yml"),
+  "name: plus-one\nmodel:\n  source: model.onnx\nruntime:\n  threads: 1\n",
+);
+const loaded = await loadConfig(`${folder}/gpux.yml`);
 
-  /** Mean microseconds per round trip of `bytes` bytes through `send`, after a warm-up. */
-  async function measure(bytes: number, roundTrip: (data: Float32Array) => Promise<Float32Array>) {
-    const count = bytes >= 1024 * 1024 ? Math.max(20, trips / 50) : trips;
-    let data: Float32Array = new Float32Array(bytes / 4);
-    for (let i = 0; i < 20; i++) data = await roundTrip(data);
-    const start = performance.now();
-    for (let i = 0; i < count; i++) data = await roundTrip(data);
-    return ((performance.now() - start) / count) * 1000;
-  }
+/** One trip: fill x with `value` (in room `allocate` gives, else a new array), run, check y, hand back. */
+type Trip = (elements: number, value: number) => Promise<number>;
 
-  const childPath = new URL(import.meta.url).pathname;
-  async function throughPipe(bytes: number): Promise<number> {
-    const child = fork(childPath, ["--child", "pipe"], {
-      serialization: "advanced",
-      execArgv: ["--import", "tsx"],
-    });
-    const us = await measure(bytes, (data) => {
-      const answer = new Promise<Float32Array>((resolve) =>
-        child.once("message", (m) => resolve((m as { data: Float32Array }).data)),
-      );
-      child.send({ data });
-      return answer;
-    });
-    child.kill();
-    return us;
-  }
-
-  /** As worker-host.ts and worker-pool.ts: input copied into the arena, the answer copied out of it. */
-  async function throughArena(bytes: number): Promise<number> {
-    const arena = createArena();
-    if (!arena) throw new Error("no shared arena: build the addon (node scripts/build-native.mjs)");
-    const child = fork(childPath, ["--child", "arena", "--arena-bytes", String(arena.buffer.byteLength)], {
-      serialization: "advanced",
-      execArgv: ["--import", "tsx"],
-      stdio: ["ignore", "inherit", "inherit", "ipc", arena.fd],
-    });
-    closeSync(arena.fd); // the child has its own; the mapping stays
-    const us = await measure(bytes, (data) => {
-      const answer = new Promise<Float32Array>((resolve) =>
-        child.once("message", (m) => {
-          const back = fromWire((m as { tensors: WireTensorMap }).tensors, arena.buffer, true);
-          resolve(back.x?.data as Float32Array);
-        }),
-      );
-      const x = new ort.Tensor("float32", data, [data.length]);
-      child.send({ tensors: toWire({ x }, undefined, arena.buffer) });
-      return answer;
-    });
-    child.kill();
-    return us;
-  }
-
-  const shared = sharedMemory();
-  if (!shared.available) throw new Error(`shared memory is off: ${shared.why}`);
-
-  const rows: string[][] = [];
-  for (let round = 0; round < Number(values.rounds); round++) {
-    for (const bytes of sizes) {
-      const worker = echoThread();
-      const thread = await measure(bytes, (data) => {
-        const answer = new Promise<Float32Array>((resolve) =>
-          worker.once("message", (m: { data: Float32Array }) => resolve(m.data)),
-        );
-        worker.postMessage({ data }, [data.buffer as ArrayBuffer]);
-        return answer;
-      });
-      await worker.terminate();
-      const pipe = await throughPipe(bytes);
-      const arena = await throughArena(bytes);
-      const label = bytes < 1024 ? `${bytes} B` : `${bytes / 1024} KiB`;
-      rows.push([
-        String(round + 1),
-        label,
-        thread.toFixed(1),
-        pipe.toFixed(1),
-        arena.toFixed(1),
-        (pipe / arena).toFixed(2),
-      ]);
-    }
-  }
-  console.log(
-    formatTable(
-      ["round", "tensor", "thread µs", "process, pipe µs", "process, shared arena µs", "pipe / arena"],
-      rows,
-    ),
-  );
+/** Mean microseconds per trip of `bytes` bytes, after a warm-up. */
+async function measure(bytes: number, trip: Trip): Promise<number> {
+  const count = bytes >= 1024 * 1024 ? Math.max(20, trips / 50) : trips;
+  const elements = bytes / 4;
+  for (let i = 0; i < 20; i++) await trip(elements, i);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await trip(elements, i);
+  return ((performance.now() - start) / count) * 1000;
 }
+
+function input(elements: number, value: number, allocate?: ArenaAllocate): ort.Tensor {
+  const data = (allocate?.(Float32Array, elements) as Float32Array | undefined) ?? new Float32Array(elements);
+  data.fill(value);
+  return new ort.Tensor("float32", data, [1, elements]);
+}
+
+function check(y: ort.Tensor | undefined, value: number): void {
+  const data = y?.data as Float32Array | undefined;
+  if (data?.[data.length - 1] !== value + 1) throw new Error(`wrong answer: ${data?.[data.length - 1]}`);
+}
+
+async function inProcess(): Promise<{ trip: Trip; close: () => Promise<void> }> {
+  const session = await ort.InferenceSession.create(loaded.modelPath, { intraOpNumThreads: 1 });
+  return {
+    trip: async (elements, value) => {
+      check((await session.run({ x: input(elements, value) })).y, value);
+      return 0;
+    },
+    close: () => session.release(),
+  };
+}
+
+async function throughPool(
+  isolation: "thread" | "process",
+  arena: boolean,
+): Promise<{ trip: Trip; close: () => Promise<void> }> {
+  const before = process.env.GPUX_SHARED_MEMORY;
+  process.env.GPUX_SHARED_MEMORY = arena ? "64" : "0";
+  const pool = new WorkerPool({ init: { loaded }, isolation });
+  await pool.start();
+  if (before === undefined) delete process.env.GPUX_SHARED_MEMORY;
+  else process.env.GPUX_SHARED_MEMORY = before;
+  return {
+    trip: async (elements, value) => {
+      const result = await pool.run((allocate) => ({ x: input(elements, value, allocate) }), true);
+      check(result.outputs.y, value);
+      result.release();
+      return result.copiedBytes;
+    },
+    close: () => pool.close(),
+  };
+}
+
+const modes = [
+  ["in process (floor)", inProcess],
+  ["thread", () => throughPool("thread", false)],
+  ["process, pipe", () => throughPool("process", false)],
+  ["process, shared arena", () => throughPool("process", true)],
+] as const;
+
+const rows: string[][] = [];
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const bytes of sizes) {
+    const us: number[] = [];
+    let copied = 0;
+    for (const [, start] of modes) {
+      const mode = await start();
+      us.push(await measure(bytes, mode.trip));
+      copied = await mode.trip(bytes / 4, 1); // the last mode's: the arena's
+      await mode.close();
+    }
+    const floor = us[0] as number;
+    const label = bytes < 1024 ? `${bytes} B` : `${bytes / 1024} KiB`;
+    rows.push([
+      String(round + 1),
+      label,
+      floor.toFixed(0),
+      ...us.slice(1).map((u) => (u >= floor ? `+${(u - floor).toFixed(0)}` : `−${(floor - u).toFixed(0)}`)),
+      String(copied),
+    ]);
+  }
+}
+console.log(
+  formatTable(
+    [
+      "round",
+      "tensor",
+      ...modes.map(([name], i) => (i === 0 ? `${name} µs` : `${name}, µs over floor`)),
+      "arena: bytes copied per trip",
+    ],
+    rows,
+  ),
+);

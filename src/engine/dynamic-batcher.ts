@@ -1,4 +1,5 @@
 import type { TensorMap } from "../pipeline/pipeline.js";
+import type { ArenaAllocate } from "./arena-space.js";
 import { batchKey, batchRows, mergeFeeds, splitOutputs } from "./merge-feeds.js";
 import { DeadlineError, QueueFullError, WorkerCrashedError } from "./serving-errors.js";
 import type { WorkerPool } from "./worker-pool.js";
@@ -25,7 +26,10 @@ export interface BatchObserver {
 }
 
 export interface InferResult {
+  /** Valid until `release` is called (they may be read in place from a worker's arena). */
   outputs: TensorMap;
+  /** Hand this request's share of the outputs back; call once its answer is encoded. */
+  release: () => void;
   queueMs: number;
   computeMs: number;
   /** Rows in the session.run that answered this request. */
@@ -158,22 +162,38 @@ export class DynamicBatcher {
     const now = performance.now();
     for (const p of batch) this.observer?.onDequeue(now - p.arrived);
     const single = batch.length === 1;
-    const feeds = single ? (batch[0] as Pending).feeds : mergeFeeds(batch);
+    const build = single
+      ? () => (batch[0] as Pending).feeds
+      : (allocate?: ArenaAllocate) => mergeFeeds(batch, allocate);
     const rows = batch.map((p) => p.rows);
     const total = rows.reduce((a, b) => a + b, 0);
-    this.pool.run(feeds, !single).then(
+    this.pool.run(build, !single).then(
       (result) => {
         this.observer?.onBatch({ requests: batch.length, rows: total, computeMs: result.computeMs });
         let parts: TensorMap[];
         try {
           parts = single ? [result.outputs] : splitOutputs(result.outputs, rows, this.options.model);
         } catch (error) {
+          result.release();
           for (const p of batch) p.reject(error as Error);
           return;
         }
+        // the batch's outputs are released once every request still waiting has released its part
+        let readers = batch.filter((p) => !p.settled).length;
+        const releaseOne = () => {
+          if (--readers === 0) result.release();
+        };
+        if (readers === 0) result.release();
         batch.forEach((p, i) => {
+          if (p.settled) return; // past its deadline: nobody reads its part
+          let released = false;
           p.resolve({
             outputs: parts[i] as TensorMap,
+            release: () => {
+              if (released) return;
+              released = true;
+              releaseOne();
+            },
             queueMs: now - p.arrived,
             computeMs: result.computeMs,
             batchRows: total,

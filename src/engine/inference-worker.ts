@@ -1,21 +1,27 @@
 /**
  * Entry point of one inference worker, a thread or a child process (worker-host.ts): opens its own ONNX
  * Runtime session and runs batches the server sends, so `session.run` never blocks the HTTP event loop.
- * Outputs go back as transferred buffers (a thread), or, from a process, written into the arena it shares
- * with the server (inputs are read there in place) or else copied through the IPC pipe.
+ * Outputs go back as transferred buffers (a thread), or, from a process, through the arena it shares with
+ * the server: inputs are read there in place, and ONNX Runtime writes the outputs there itself whenever their
+ * shapes are known from an earlier run (output-shapes.ts), else they are copied in once; without an arena,
+ * through the IPC pipe.
  */
 
 import { setPriority } from "node:os";
 import { threadId } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
+import type { TensorMap } from "../pipeline/pipeline.js";
 import type { ProviderAttempt } from "../runtime/create-session.js";
 import { sessionSpecs } from "../runtime/session-io.js";
 import { errorMessage } from "../util/errors.js";
+import { log } from "../util/log.js";
+import { ArenaCursor } from "./arena-space.js";
 import { readableRunError } from "./classify-run-error.js";
 import { closeModelSession, openModelSession, runModelSession } from "./model-session.js";
+import { OutputShapes } from "./output-shapes.js";
 import { wireError } from "./serving-errors.js";
 import { warmupFeeds } from "./warmup-feeds.js";
-import { arenaEnd, fromWire, toWire } from "./wire-tensor.js";
+import { arenaExtent, fromWire, toWire } from "./wire-tensor.js";
 import { openWorkerPort } from "./worker-port.js";
 import type { FromWorker, ToWorker } from "./worker-protocol.js";
 
@@ -76,6 +82,7 @@ async function start(): Promise<void> {
   // a native abort inside ONNX Runtime would, so the pool's restart and 503 answers can be seen end to end.
   const exitOnRun = Number(process.env.GPUX_TEST_WORKER_EXIT_ON_RUN ?? 0);
   let runs = 0;
+  const shapes = new OutputShapes(inputs, outputs);
   port.onMessage(async (message: ToWorker) => {
     if (message.kind === "close") {
       await closeModelSession(session, init.loaded, profileName);
@@ -85,11 +92,43 @@ async function start(): Promise<void> {
     if (++runs === exitOnRun) process.exit(134);
     const begin = performance.now();
     try {
-      const outputs = await runModelSession(session, config.name, fromWire(message.feeds, arena));
-      const transfer: ArrayBuffer[] = [];
+      const feeds = fromWire(message.feeds, arena);
       // after the inputs, never over them: an output may be ONNX Runtime's view of an input (Identity)
-      const wire = toWire(outputs, transfer, arena, arenaEnd(message.feeds));
-      post({ kind: "result", id: message.id, outputs: wire, computeMs: performance.now() - begin }, transfer);
+      const cursor =
+        arena && message.arenaSpan
+          ? new ArenaCursor(arena, {
+              from: Math.max(message.arenaSpan.from, arenaExtent(message.feeds)?.to ?? 0),
+              to: message.arenaSpan.to,
+            })
+          : undefined;
+      const fetches = cursor && shapes.preallocate(feeds, cursor.allocate);
+      let outputs: TensorMap;
+      if (fetches) {
+        try {
+          await runModelSession(session, config.name, feeds, fetches);
+          outputs = fetches; // what ONNX Runtime wrote into the arena (it answers with copies of them)
+        } catch (error) {
+          // a wrong guess fails like this; so does bad input, which fails again below the same way
+          outputs = await runModelSession(session, config.name, feeds);
+          shapes.stopGuessing();
+          log.debug(`model '${config.name}': output shapes vary by value (${errorMessage(error)})`);
+        }
+      } else {
+        outputs = await runModelSession(session, config.name, feeds);
+        shapes.learn(feeds, outputs);
+      }
+      const transfer: ArrayBuffer[] = [];
+      const wire = toWire(outputs, transfer, cursor);
+      post(
+        {
+          kind: "result",
+          id: message.id,
+          outputs: wire,
+          computeMs: performance.now() - begin,
+          copiedBytes: cursor?.copiedBytes ?? 0,
+        },
+        transfer,
+      );
     } catch (error) {
       post({ kind: "error", id: message.id, error: wireError(error) });
     }

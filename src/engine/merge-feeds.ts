@@ -3,6 +3,7 @@ import { dtypeInfo, type NumericTensorData } from "../onnx/dtypes.js";
 import { toFloat16Bits } from "../onnx/float16.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
 import { RuntimeFailure } from "../util/errors.js";
+import type { ArenaAllocate } from "./arena-space.js";
 
 /** Rows along axis 0 that every feed shares, or undefined when the feeds cannot be batched. */
 export function batchRows(feeds: TensorMap): number | undefined {
@@ -42,7 +43,12 @@ function padValue(type: ort.Tensor["type"], pad: number): number | bigint {
   return pad;
 }
 
-function mergeOne(name: string, tensors: ort.Tensor[], pad: number | undefined): ort.Tensor {
+function mergeOne(
+  name: string,
+  tensors: ort.Tensor[],
+  pad: number | undefined,
+  allocate?: ArenaAllocate,
+): ort.Tensor {
   const first = tensors[0] as ort.Tensor;
   const rows = tensors.reduce((sum, t) => sum + Number(t.dims[0]), 0);
   if (first.type === "string") {
@@ -55,7 +61,7 @@ function mergeOne(name: string, tensors: ort.Tensor[], pad: number | undefined):
   const size = dims.reduce((a, b) => a * Number(b), 1);
   const Ctor = dtypeInfo(first.type)?.array;
   if (!Ctor) throw new RuntimeFailure(`Cannot batch input '${name}' of type ${first.type}.`);
-  const out = new Ctor(size) as NumericTensorData;
+  const out = allocate?.(Ctor, size) ?? (new Ctor(size) as NumericTensorData);
   let offset = 0;
   for (const tensor of tensors) {
     const data = tensor.data as NumericTensorData;
@@ -78,9 +84,13 @@ function mergeOne(name: string, tensors: ort.Tensor[], pad: number | undefined):
   return new ort.Tensor(first.type, out, dims.map(Number));
 }
 
-/** Merge requests' feeds (equal batchKey) along axis 0, padding the last axis where allowed. */
+/**
+ * Merge requests' feeds (equal batchKey) along axis 0, padding the last axis where allowed; `allocate` gives
+ * the merged tensors their room (a worker's shared arena), else they are new arrays.
+ */
 export function mergeFeeds(
   requests: ReadonlyArray<{ feeds: TensorMap; padding?: Record<string, number> }>,
+  allocate?: ArenaAllocate,
 ): TensorMap {
   const first = requests[0];
   if (!first) return {};
@@ -88,7 +98,7 @@ export function mergeFeeds(
   for (const name of Object.keys(first.feeds)) {
     const tensors = requests.map((r) => r.feeds[name] as ort.Tensor);
     const pad = paddable(tensors[0] as ort.Tensor, first.padding, name) ? first.padding?.[name] : undefined;
-    merged[name] = mergeOne(name, tensors, pad);
+    merged[name] = mergeOne(name, tensors, pad, allocate);
   }
   return merged;
 }

@@ -43,16 +43,19 @@ export async function openModelSession(
   });
 }
 
-/** One session run; a failure is classified (bad input: UserError; anything else: RuntimeFailure). */
+/**
+ * One session run; a failure is classified (bad input: UserError; anything else: RuntimeFailure). `fetches`
+ * names the outputs wanted, or gives every output a tensor to write into (pre-allocated outputs).
+ */
 export async function runModelSession(
   session: ort.InferenceSession,
   model: string,
   feeds: TensorMap,
-  outputNames?: readonly string[],
+  fetches?: readonly string[] | TensorMap,
 ): Promise<TensorMap> {
   try {
-    return (await (outputNames
-      ? session.run(feeds, outputNames as string[])
+    return (await (fetches
+      ? session.run(feeds, fetches as string[] | ort.InferenceSession.FetchesType)
       : session.run(feeds))) as TensorMap;
   } catch (error) {
     throw classifyRunError(model, error);

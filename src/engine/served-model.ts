@@ -230,7 +230,10 @@ export class ServedModel {
     });
   }
 
-  /** Run ready feeds (OIP): batched with other requests when the model allows it. */
+  /**
+   * Run ready feeds (OIP): batched with other requests when the model allows it. The caller releases the
+   * result once it has encoded the outputs.
+   */
   infer(feeds: TensorMap, padding?: Record<string, number>): Promise<InferResult> {
     this.checkReady();
     this.refuseGeneration();
@@ -248,15 +251,20 @@ export class ServedModel {
     this.checkReady();
     this.refuseGeneration();
     const prepared = await this.pipeline.preprocess(request, this.context);
-    const { outputs, queueMs, computeMs, batchRows } = await this.batcher.infer(
+    const { outputs, release, queueMs, computeMs, batchRows } = await this.batcher.infer(
       prepared.feeds,
       prepared.padding,
     );
-    if (answersRawTensors(this.pipeline, prepared)) {
-      checkAnswerSize(outputs, Object.keys(outputs), maxAnswerElements);
+    try {
+      if (answersRawTensors(this.pipeline, prepared)) {
+        checkAnswerSize(outputs, Object.keys(outputs), maxAnswerElements);
+      }
+      // post-processing turns the tensors into plain JSON values: the arena they lie in is free after it
+      const result = this.pipeline.postprocess(outputs, prepared, this.context);
+      return { result, timing: { queueMs, computeMs, batchRows } };
+    } finally {
+      release();
     }
-    const result = this.pipeline.postprocess(outputs, prepared, this.context);
-    return { result, timing: { queueMs, computeMs, batchRows } };
   }
 
   /**

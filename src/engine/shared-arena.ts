@@ -6,10 +6,10 @@ import { sharedMemory } from "./shared-memory.js";
 
 /**
  * A worker process's shared arena: memory the server and that one inference process both map, so request
- * and answer tensors are copied into it once and only their offsets cross the IPC pipe. One batch is in flight
- * per worker (worker-pool.ts), so the whole arena belongs to that batch: the server writes the inputs from
- * offset 0, the worker reads them in place, writes the outputs after them once session.run has returned,
- * and the server copies them out before the worker may take its next batch. A worker that dies takes its
+ * and answer tensors lie there and only their offsets cross the IPC pipe. Its room is handed out by
+ * arena-space.ts: each batch gets the largest span no earlier answer still holds, its inputs first (a merged
+ * batch is built there), then its outputs, which ONNX Runtime writes there itself when it can; the server
+ * reads them in place and releases the span once the answers are encoded. A worker that dies takes its
  * mapping with it; its replacement gets a new arena.
  */
 export interface HostArena {

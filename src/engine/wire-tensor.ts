@@ -1,6 +1,7 @@
 import * as ort from "onnxruntime-node";
 import { type Dtype, dtypeInfo } from "../onnx/dtypes.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
+import type { ArenaCursor, ArenaSpan } from "./arena-space.js";
 
 /**
  * A tensor as it crosses a worker boundary: its data itself (the structured-clone algorithm carries it), or,
@@ -12,34 +13,30 @@ export type WireTensor =
 
 export type WireTensorMap = Record<string, WireTensor>;
 
-/** Every tensor in the arena starts on a cache line (and so on any element size). */
-const arenaAlignment = 64;
-
 /**
- * Tensors to wire form. With an arena, each numeric tensor that fits is copied into it, one after the other
- * from offset `from`, and only its offset is sent; strings and tensors past the arena's end take the pipe.
- * `transfer` collects buffers a worker thread may be handed instead of a copy.
+ * Tensors to wire form. With an arena cursor, a numeric tensor already written in the arena (a batch merged
+ * there, an output ONNX Runtime wrote there) is sent as its offset without a copy; any other that fits is
+ * copied in once; strings and tensors past the cursor's span take the pipe. `transfer` collects buffers a
+ * worker thread may be handed instead of a copy.
  */
-export function toWire(
-  tensors: TensorMap,
-  transfer?: ArrayBuffer[],
-  arena?: ArrayBuffer,
-  from = 0,
-): WireTensorMap {
+export function toWire(tensors: TensorMap, transfer?: ArrayBuffer[], cursor?: ArenaCursor): WireTensorMap {
   const out: WireTensorMap = {};
-  let free = from;
   for (const [name, tensor] of Object.entries(tensors)) {
     const type = tensor.type as Dtype;
     const dims = tensor.dims.map(Number);
     const data = tensor.data;
-    if (arena && ArrayBuffer.isView(data)) {
-      const at = Math.ceil(free / arenaAlignment) * arenaAlignment;
-      if (at + data.byteLength <= arena.byteLength) {
-        new Uint8Array(arena, at, data.byteLength).set(
+    if (cursor && ArrayBuffer.isView(data)) {
+      if (cursor.holds(data)) {
+        out[name] = { type, dims, arenaOffset: data.byteOffset, byteLength: data.byteLength };
+        continue;
+      }
+      const at = cursor.take(data.byteLength);
+      if (at !== undefined) {
+        new Uint8Array(cursor.arena, at, data.byteLength).set(
           new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
         );
+        cursor.copiedBytes += data.byteLength;
         out[name] = { type, dims, arenaOffset: at, byteLength: data.byteLength };
-        free = at + data.byteLength;
         continue;
       }
     }
@@ -57,19 +54,24 @@ export function toWire(
   return out;
 }
 
-/** Where the arena tensors of `wire` end: what follows is free. */
-export function arenaEnd(wire: WireTensorMap): number {
-  let end = 0;
-  for (const t of Object.values(wire))
-    if ("arenaOffset" in t) end = Math.max(end, t.arenaOffset + t.byteLength);
-  return end;
+/** The span of the arena the tensors of `wire` lie in, or undefined when none is there. */
+export function arenaExtent(wire: WireTensorMap): ArenaSpan | undefined {
+  let extent: ArenaSpan | undefined;
+  for (const t of Object.values(wire)) {
+    if (!("arenaOffset" in t)) continue;
+    const end = t.arenaOffset + t.byteLength;
+    extent = extent
+      ? { from: Math.min(extent.from, t.arenaOffset), to: Math.max(extent.to, end) }
+      : { from: t.arenaOffset, to: end };
+  }
+  return extent;
 }
 
 /**
- * Wire form to tensors. Arena tensors are views of the arena (the worker, which runs on them in place), or,
- * with `copyOut`, copies (the server, whose next batch reuses the arena while these tensors are still read).
+ * Wire form to tensors; arena tensors are views of the arena, read in place (the inference process runs on
+ * them; the server encodes answers from them until it releases their span, worker-pool.ts).
  */
-export function fromWire(wire: WireTensorMap, arena?: ArrayBuffer, copyOut = false): TensorMap {
+export function fromWire(wire: WireTensorMap, arena?: ArrayBuffer): TensorMap {
   const out: TensorMap = {};
   for (const [name, t] of Object.entries(wire)) {
     if ("data" in t) {
@@ -79,7 +81,7 @@ export function fromWire(wire: WireTensorMap, arena?: ArrayBuffer, copyOut = fal
     const array = dtypeInfo(t.type)?.array;
     if (!arena || !array) throw new Error(`tensor '${name}' is in a shared arena this side does not have`);
     const view = new array(arena, t.arenaOffset, t.byteLength / array.BYTES_PER_ELEMENT);
-    out[name] = new ort.Tensor(t.type, copyOut ? view.slice() : view, t.dims) as ort.Tensor;
+    out[name] = new ort.Tensor(t.type, view, t.dims) as ort.Tensor;
   }
   return out;
 }

@@ -9,8 +9,8 @@ import type { FromWorker, ProcessInit, ToWorker, WorkerInit } from "./worker-pro
 /**
  * Where a model's inference runs. "process": a child process, so a native abort inside ONNX Runtime (SIGABRT)
  * kills only that process, which the pool restarts; tensors cross the boundary through memory the two share
- * (shared-arena.ts: one copy each way, the pipe carries offsets) or, without the native addon, as copies
- * through the IPC pipe (bench/ipc-transfer.ts measures both). "thread": a worker thread in the server's process, tensors
+ * (shared-arena.ts: written and read in place, the pipe carries offsets) or, without the native addon, as
+ * copies through the IPC pipe (bench/ipc-transfer.ts measures both). "thread": a worker thread in the server's process, tensors
  * transferred without a copy, but a native abort ends the whole server.
  */
 export type Isolation = "process" | "thread";

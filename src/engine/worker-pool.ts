@@ -1,22 +1,36 @@
 import type { TensorMap } from "../pipeline/pipeline.js";
 import { log } from "../util/log.js";
+import { type ArenaAllocate, ArenaCursor, ArenaLedger } from "./arena-space.js";
 import { RestartBackoff } from "./restart-backoff.js";
 import { RemoteError, WorkerCrashedError } from "./serving-errors.js";
-import { fromWire, toWire } from "./wire-tensor.js";
+import { arenaExtent, fromWire, toWire } from "./wire-tensor.js";
 import { type Isolation, startWorkerHost, type WorkerHost } from "./worker-host.js";
 import type { FromWorker, WorkerInit, WorkerReady } from "./worker-protocol.js";
 
 export type { WorkerReady };
 
 export interface RunResult {
+  /** Read in place from a worker process's arena: valid until `release` is called, not after. */
   outputs: TensorMap;
   /** session.run inside the worker, in milliseconds. */
   computeMs: number;
+  /** Hand the outputs' span of the arena back (call once every reader is done; more calls do nothing). */
+  release: () => void;
+  /** Tensor bytes copied to cross the boundary, both ways (0: every tensor was written in place). */
+  copiedBytes: number;
 }
+
+/**
+ * A batch's feeds, built by the caller: `allocate` gives room in the worker's arena (undefined: none), so
+ * tensors made for this batch alone (merged requests) are written where the worker reads them, not copied.
+ */
+export type BuildFeeds = (allocate?: ArenaAllocate) => TensorMap;
 
 interface Job {
   resolve: (result: RunResult) => void;
   reject: (error: Error) => void;
+  /** Input bytes the server copied into the arena for this batch. */
+  copiedBytes: number;
 }
 
 interface Slot {
@@ -25,8 +39,9 @@ interface Slot {
   jobId?: number;
   /** When it reported ready (Date.now()). */
   readyAt?: number;
-  /** The worker's shared arena, once it said it mapped it: this slot's one batch owns it whole. */
+  /** The worker's shared arena, once it said it mapped it, and which of it answers still hold. */
   arena?: ArrayBuffer;
+  ledger?: ArenaLedger;
 }
 
 export interface WorkerPoolOptions {
@@ -82,7 +97,10 @@ export class WorkerPool {
         if (message.kind === "ready") {
           started = true;
           slot.readyAt = Date.now();
-          if (message.sharedArena) slot.arena = worker.arena;
+          if (message.sharedArena && worker.arena) {
+            slot.arena = worker.arena;
+            slot.ledger = new ArenaLedger(worker.arena.byteLength);
+          }
           this.slots.push(slot);
           resolve(message);
           this.options.onIdle?.();
@@ -93,13 +111,16 @@ export class WorkerPool {
           if (!job || slot.jobId !== message.id) return;
           slot.job = undefined;
           slot.jobId = undefined;
-          // copied out of the arena now, before onIdle below lets the next batch overwrite it
-          if (message.kind === "result")
+          // read in place: their span stays held (the next batch gets other room) until released
+          if (message.kind === "result") {
+            const span = arenaExtent(message.outputs);
             job.resolve({
-              outputs: fromWire(message.outputs, slot.arena, true),
+              outputs: fromWire(message.outputs, slot.arena),
               computeMs: message.computeMs,
+              release: span && slot.ledger ? slot.ledger.hold(span) : () => undefined,
+              copiedBytes: job.copiedBytes + message.copiedBytes,
             });
-          else job.reject(new RemoteError(message.error.message, message.error.status, message.error.hint));
+          } else job.reject(new RemoteError(message.error.message, message.error.status, message.error.hint));
           this.options.onIdle?.();
           this.wakeIdleWaiters();
         }
@@ -168,17 +189,28 @@ export class WorkerPool {
     return this.slots.filter((slot) => slot.job).length;
   }
 
-  /** Run feeds on an idle worker (call only when hasIdle()); buffers of `transferable` feeds are moved. */
-  run(feeds: TensorMap, transferable: boolean): Promise<RunResult> {
+  /** Arena bytes answers still hold, over every worker (0 once all are encoded: tests see leaks). */
+  get heldArenaBytes(): number {
+    return this.slots.reduce((sum, slot) => sum + (slot.ledger?.heldBytes ?? 0), 0);
+  }
+
+  /**
+   * Run a batch on an idle worker (call only when hasIdle()). Feeds built into the arena cross as offsets;
+   * others are copied into it once, or moved (`transferable`, a thread) or copied through the pipe.
+   */
+  run(feeds: TensorMap | BuildFeeds, transferable: boolean): Promise<RunResult> {
     const slot = this.slots.find((s) => !s.job);
     if (!slot) return Promise.reject(new RemoteError("No idle inference worker.", 500));
     const id = this.nextId++;
     const transfer: ArrayBuffer[] = [];
-    const wire = toWire(feeds, transferable ? transfer : undefined, slot.arena);
+    const span = slot.ledger?.freeSpan();
+    const cursor = slot.arena && span ? new ArenaCursor(slot.arena, span) : undefined;
+    const built = typeof feeds === "function" ? feeds(cursor?.allocate) : feeds;
+    const wire = toWire(built, transferable ? transfer : undefined, cursor);
     return new Promise<RunResult>((resolve, reject) => {
-      slot.job = { resolve, reject };
+      slot.job = { resolve, reject, copiedBytes: cursor?.copiedBytes ?? 0 };
       slot.jobId = id;
-      slot.worker.post({ kind: "run", id, feeds: wire }, transfer);
+      slot.worker.post({ kind: "run", id, feeds: wire, arenaSpan: span }, transfer);
     });
   }
 

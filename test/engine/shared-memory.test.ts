@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { after, test } from "node:test";
 import * as ort from "onnxruntime-node";
 import { loadConfig } from "../../src/config/load-config.js";
+import { type ArenaAllocate, ArenaCursor } from "../../src/engine/arena-space.js";
+import { mergeFeeds } from "../../src/engine/merge-feeds.js";
 import { sharedMemory } from "../../src/engine/shared-memory.js";
 import { fromWire, toWire } from "../../src/engine/wire-tensor.js";
 import { startWorkerHost, type WorkerHost } from "../../src/engine/worker-host.js";
@@ -123,21 +125,22 @@ test("shared memory: request and answer tensors cross in the arena, the pipe's m
   const arena = host.arena;
   assert.ok(arena && arena.byteLength === 64 * 1024 * 1024, "a 64 MiB arena by default");
 
-  const request = toWire(feeds(1), undefined, arena);
+  const whole = { from: 0, to: arena.byteLength };
+  const request = toWire(feeds(1), undefined, new ArenaCursor(arena, whole));
   assert.equal(carriesBytes(request), false, JSON.stringify(request));
   assert.deepEqual(
     Object.values(request).map((t) => ("arenaOffset" in t ? t.arenaOffset : -1)),
     [0, 64],
     "one after the other, each on a 64-byte boundary",
   );
-  host.post({ kind: "run", id: 1, feeds: request }, []);
+  host.post({ kind: "run", id: 1, feeds: request, arenaSpan: whole }, []);
   const answer = await next();
   assert.equal(answer.kind, "result", JSON.stringify(answer));
   if (answer.kind !== "result") return;
   assert.equal(carriesBytes(answer), false, JSON.stringify(answer));
   for (const t of Object.values(answer.outputs))
     assert.ok("arenaOffset" in t && t.arenaOffset >= 128, "written after the inputs, not over them");
-  assert.deepEqual(plain(fromWire(answer.outputs, arena, true)), {
+  assert.deepEqual(plain(fromWire(answer.outputs, arena)), {
     y: { dims: [2, 4], data: [101, 102, 103, 104, 105, 106, 107, 108] },
     z: { dims: [3], data: [1000n, 1001n, 1002n] },
   });
@@ -151,34 +154,44 @@ test("shared memory: tensors past the arena's end and strings take the pipe besi
     const arena = host.arena;
     assert.equal(arena?.byteLength, 1024 * 1024);
     const big = feeds(2, 40_000); // x: 640 000 bytes, fits; its answer y does not fit after it
-    const request = toWire(big, undefined, arena);
+    const whole = { from: 0, to: arena?.byteLength ?? 0 };
+    const request = toWire(big, undefined, arena && new ArenaCursor(arena, whole));
     assert.ok("arenaOffset" in (request.x ?? {}) && "arenaOffset" in (request.ids ?? {}));
-    host.post({ kind: "run", id: 1, feeds: request }, []);
+    host.post({ kind: "run", id: 1, feeds: request, arenaSpan: whole }, []);
     const answer = await next();
     assert.equal(answer.kind, "result");
     if (answer.kind !== "result") return;
     assert.ok(answer.outputs.y && "data" in answer.outputs.y, "y (640 000 bytes) took the pipe");
     assert.ok(answer.outputs.z && "arenaOffset" in answer.outputs.z, "z (24 bytes) still fits");
-    const outputs = fromWire(answer.outputs, arena, true);
+    const outputs = fromWire(answer.outputs, arena);
     const y = outputs.y?.data as Float32Array;
     assert.equal(y.length, 160_000);
     assert.equal(y[159_999], 200 + 159_999 + 1);
     assert.deepEqual(Array.from(outputs.z?.data as BigInt64Array), [2000n, 2001n, 2002n]);
 
-    const strings = toWire({ s: new ort.Tensor("string", ["a\u0000b", "é"], [2]) }, undefined, arena);
+    const strings = toWire(
+      { s: new ort.Tensor("string", ["a\u0000b", "é"], [2]) },
+      undefined,
+      arena && new ArenaCursor(arena, whole),
+    );
     assert.deepEqual(strings.s, { type: "string", dims: [2], data: ["a\u0000b", "é"] });
   });
 });
 
-/** 12 batches one after the other on one worker; every answer kept until the end (the arena is reused). */
+/**
+ * 12 batches one after the other on one worker; every answer kept, unreleased, until the end: each holds
+ * its span of the arena, so later batches are given other room and no answer is overwritten.
+ */
 async function poolAnswers(): Promise<unknown[]> {
   const pool = new WorkerPool({ init: await init(), isolation: "process" });
   await pool.start();
   try {
     const results = [];
-    for (let seed = 0; seed < 12; seed++)
-      results.push((await pool.run(feeds(seed, 1 + (seed % 3)), false)).outputs);
-    return results.map(plain);
+    for (let seed = 0; seed < 12; seed++) results.push(await pool.run(feeds(seed, 1 + (seed % 3)), false));
+    const answers = results.map((result) => plain(result.outputs));
+    for (const result of results) result.release();
+    assert.equal(pool.heldArenaBytes, 0, "every span handed back");
+    return answers;
   } finally {
     await pool.close();
   }
@@ -248,4 +261,95 @@ test("shared memory: an inference process killed mid-request fails that request;
   assert.deepEqual(plain(afterRestart.outputs), plain(before.outputs));
   const y = afterRestart.outputs.y?.data as Float32Array;
   assert.ok(Math.abs((y[255] ?? 0) - 128.5) < 1e-2, `every y is the mean of x, 128.5 (${y[255]})`);
+});
+
+test("shared memory: nothing is copied to cross: a merged batch is built in the arena, ONNX Runtime writes the answers there, the server reads them in place", {
+  skip,
+}, async () => {
+  const pool = new WorkerPool({ init: await init(), isolation: "process" });
+  await pool.start();
+  after(() => pool.close());
+  const arenaBytes = sharedMemory().available ? 64 * 1024 * 1024 : 0;
+  const batch = (seed: number) => (allocate?: ArenaAllocate) =>
+    mergeFeeds([{ feeds: feeds(seed) }, { feeds: feeds(seed + 1, 1) }], allocate);
+  const expected = (seed: number) => ({
+    y: {
+      dims: [3, 4],
+      data: [
+        ...Array.from({ length: 8 }, (_, i) => seed * 100 + i + 1),
+        ...Array.from({ length: 4 }, (_, i) => (seed + 1) * 100 + i + 1),
+      ],
+    },
+    z: {
+      dims: [6],
+      data: [0, 1, 2]
+        .map((i) => BigInt(seed * 1000 + i))
+        .concat([0, 1, 2].map((i) => BigInt((seed + 1) * 1000 + i))),
+    },
+  });
+
+  const first = await pool.run(batch(1), true);
+  assert.deepEqual(plain(first.outputs), expected(1));
+  assert.equal(first.copiedBytes, 48 + 48, "the first time the answer's shapes are unknown: copied in once");
+  first.release();
+
+  const second = await pool.run(batch(3), true);
+  assert.deepEqual(plain(second.outputs), expected(3));
+  assert.equal(second.copiedBytes, 0, "same input shapes: ONNX Runtime wrote into the arena itself");
+  for (const tensor of Object.values(second.outputs))
+    assert.equal(
+      (tensor.data as Float32Array).buffer.byteLength,
+      arenaBytes,
+      "a view of the arena, not a copy",
+    );
+
+  // held while unreleased: the next batch does not write over it
+  const third = await pool.run(batch(5), true);
+  assert.deepEqual(plain(second.outputs), expected(3));
+  assert.deepEqual(plain(third.outputs), expected(5));
+  assert.ok(pool.heldArenaBytes > 0);
+  second.release();
+  third.release();
+  third.release(); // twice is harmless
+  assert.equal(pool.heldArenaBytes, 0);
+});
+
+test("shared memory: a model whose answer's shape follows its input values is answered right when the guess is wrong", {
+  skip,
+}, async () => {
+  const expandSpec: ModelSpec = {
+    // it claims its answer's shape follows x's: it follows the values of `shape`
+    inputs: [
+      { name: "x", dtype: "float32", shape: ["n"] },
+      { name: "shape", dtype: "int64", shape: [2] },
+    ],
+    outputs: [{ name: "y", dtype: "float32", shape: ["n", "n"] }],
+    nodes: [{ op: "Expand", inputs: ["x", "shape"], outputs: ["y"] }],
+  };
+  const expand = writeModelFolder(dir, "expand", expandSpec, "name: expand\nmodel:\n  source: model.onnx\n");
+  const pool = new WorkerPool({
+    init: { loaded: await loadConfig(`${expand}/gpux.yml`) },
+    isolation: "process",
+  });
+  await pool.start();
+  after(() => pool.close());
+  const run = async (value: number, rows: number, columns: number) => {
+    const result = await pool.run(
+      {
+        x: new ort.Tensor("float32", Float32Array.of(value), [1]),
+        shape: new ort.Tensor("int64", BigInt64Array.of(BigInt(rows), BigInt(columns)), [2]),
+      },
+      false,
+    );
+    const answer = plain(result.outputs);
+    result.release();
+    return { ...answer, copiedBytes: result.copiedBytes };
+  };
+  // copied: x (4 bytes) and shape (16) into the arena, a lone request's; y (4 per value) unless ONNX Runtime wrote it
+  const y = (dims: [number, number], v: number) => ({ dims, data: Array(dims[0] * dims[1]).fill(v) });
+  assert.deepEqual(await run(1, 2, 3), { y: y([2, 3], 1), copiedBytes: 4 + 16 + 24 });
+  // same input shapes, so [2, 3] is guessed; ONNX Runtime refuses it and the run is made again without
+  assert.deepEqual(await run(2, 3, 1), { y: y([3, 1], 2), copiedBytes: 4 + 16 + 12 });
+  // [2, 3] again would now be guessed right: not guessed at all any more
+  assert.deepEqual(await run(3, 2, 3), { y: y([2, 3], 3), copiedBytes: 4 + 16 + 24 });
 });

@@ -113,20 +113,24 @@ export function registerOipRoutes(app: FastifyInstance, ctx: ServerContext): voi
       const names = selectOutputs(body, model.outputs);
       const binary = binaryOutputNames(body, names);
       const feeds = decodeOipInputs(body, model.inputs, binaryTensorData(request));
-      const { outputs, queueMs, computeMs, batchRows } = await model.infer(feeds);
-      checkAnswerSize(outputs, names, ctx.limits.maxAnswerElements);
-      const { tensors, parts } = encodeOipOutputs(outputs, names, binary);
-      const answer = {
-        model_name: model.name,
-        model_version: model.version,
-        ...(body.id !== undefined ? { id: body.id } : {}),
-        parameters: { batch_rows: batchRows, queue_ms: queueMs, compute_ms: computeMs },
-        outputs: tensors,
-      };
-      if (parts.length === 0) return answer;
-      const header = Buffer.from(JSON.stringify(answer));
-      reply.header(inferenceHeaderLength, header.length).type(binaryMediaType);
-      return Buffer.concat([header, ...parts]);
+      const { outputs, release, queueMs, computeMs, batchRows } = await model.infer(feeds);
+      try {
+        checkAnswerSize(outputs, names, ctx.limits.maxAnswerElements);
+        const { tensors, parts } = encodeOipOutputs(outputs, names, binary);
+        const answer = {
+          model_name: model.name,
+          model_version: model.version,
+          ...(body.id !== undefined ? { id: body.id } : {}),
+          parameters: { batch_rows: batchRows, queue_ms: queueMs, compute_ms: computeMs },
+          outputs: tensors,
+        };
+        if (parts.length === 0) return answer;
+        const header = Buffer.from(JSON.stringify(answer));
+        reply.header(inferenceHeaderLength, header.length).type(binaryMediaType);
+        return Buffer.concat([header, ...parts]); // a copy: the outputs' arena span is released below
+      } finally {
+        release();
+      }
     });
   };
 
