@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { dtypeInfo } from "../onnx/dtypes.js";
-import type { TensorSpec } from "../onnx/tensor-spec.js";
+import type { Dim, TensorSpec } from "../onnx/tensor-spec.js";
 import type { TensorMap } from "../pipeline/pipeline.js";
 import type { ArenaAllocate } from "./arena-space.js";
 
@@ -27,13 +27,10 @@ export class OutputShapes {
     const inputDims = new Set(
       inputs.flatMap((spec) => spec.shape ?? []).filter((dim) => typeof dim === "string"),
     );
+    const follows = (dim: Dim) =>
+      (typeof dim === "number" && dim >= 0) || (typeof dim === "string" && inputDims.has(dim));
     this.guessing = outputs.every(
-      (spec) =>
-        dtypeInfo(spec.dtype)?.array !== undefined &&
-        spec.shape !== undefined &&
-        spec.shape.every(
-          (dim) => (typeof dim === "number" && dim >= 0) || (typeof dim === "string" && inputDims.has(dim)),
-        ),
+      (spec) => dtypeInfo(spec.dtype)?.array !== undefined && (spec.shape?.every(follows) ?? false),
     );
   }
 
