@@ -1,12 +1,14 @@
 /**
  * What crash containment costs per request on top of ONNX Runtime's own session.run, at tensor sizes from
- * 16 B to 16 MiB: the same y = x + 1 model run in this process (the floor), on a worker thread
+ * 16 B to 16 MiB: the same y = x + 1 model run in this process (the floor, its input array reused), on a worker thread
  * (`--isolation thread`: buffers transferred), and in a child process, the server's default, with its
  * shared arena (src/engine/shared-arena.ts: the batch built in the arena, as merged requests are; ONNX
  * Runtime writing the answer there once the shapes are known, output-shapes.ts; the answer read in place
  * until released) and without it (GPUX_SHARED_MEMORY=0: copies through the IPC pipe). Every mode goes
- * through the real WorkerPool and fills the same input each trip; rounds alternate the modes so all see the
- * same machine load. The "copied" column is what the arena path copied per trip to cross (0: nothing).
+ * through the real WorkerPool and fills the same input each trip; the modes take turns trip by trip, and each
+ * is shown as the median of its trips' differences from the floor's trip beside it (this machine's memory
+ * speed wanders by ±30 % from one second to the next). The "copied" column is what the arena path copied
+ * per trip to cross (0: nothing).
  *
  *   npx tsx bench/ipc-transfer.ts [--trips 1000] [--rounds 2]
  *
@@ -56,14 +58,37 @@ const loaded = await loadConfig(`${folder}/gpux.yml`);
 /** One trip: fill x with `value` (in room `allocate` gives, else a new array), run, check y, hand back. */
 type Trip = (elements: number, value: number) => Promise<number>;
 
-/** Mean microseconds per trip of `bytes` bytes, after a warm-up. */
-async function measure(bytes: number, trip: Trip): Promise<number> {
-  const count = bytes >= 1024 * 1024 ? Math.max(20, trips / 50) : trips;
+/** Median of `values`. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * Per mode, the median microseconds per trip of `bytes` bytes and the median of its trips' differences from
+ * the floor's trip just before (the machine's memory speed wanders; paired trips see the same), after a
+ * warm-up; the modes take turns trip by trip.
+ */
+async function measure(bytes: number, modes: Trip[]): Promise<{ us: number[]; overFloor: number[] }> {
+  const count = bytes >= 1024 * 1024 ? Math.max(40, trips / 20) : trips;
   const elements = bytes / 4;
-  for (let i = 0; i < 20; i++) await trip(elements, i);
-  const start = performance.now();
-  for (let i = 0; i < count; i++) await trip(elements, i);
-  return ((performance.now() - start) / count) * 1000;
+  for (let i = 0; i < 20; i++) for (const trip of modes) await trip(elements, i);
+  const samples = modes.map(() => [] as number[]);
+  for (let i = 0; i < count; i++) {
+    for (const [m, trip] of modes.entries()) {
+      const start = performance.now();
+      await trip(elements, i);
+      samples[m]?.push((performance.now() - start) * 1000);
+    }
+  }
+  const floor = samples[0] as number[];
+  return {
+    us: samples.map(median),
+    overFloor: samples.map((mode) => median(mode.map((us, i) => us - (floor[i] as number)))),
+  };
 }
 
 function input(elements: number, value: number, allocate?: ArenaAllocate): ort.Tensor {
@@ -79,9 +104,14 @@ function check(y: ort.Tensor | undefined, value: number): void {
 
 async function inProcess(): Promise<{ trip: Trip; close: () => Promise<void> }> {
   const session = await ort.InferenceSession.create(loaded.modelPath, { intraOpNumThreads: 1 });
+  // the strongest floor: one input array per size, filled again each trip (no allocation, pages warm)
+  const reused = new Map<number, ort.Tensor>();
   return {
     trip: async (elements, value) => {
-      check((await session.run({ x: input(elements, value) })).y, value);
+      const x = reused.get(elements) ?? input(elements, value);
+      reused.set(elements, x);
+      (x.data as Float32Array).fill(value);
+      check((await session.run({ x })).y, value);
       return 0;
     },
     close: () => session.release(),
@@ -119,21 +149,21 @@ const modes = [
 const rows: string[][] = [];
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const bytes of sizes) {
-    const us: number[] = [];
-    let copied = 0;
-    for (const [, start] of modes) {
-      const mode = await start();
-      us.push(await measure(bytes, mode.trip));
-      copied = await mode.trip(bytes / 4, 1); // the last mode's: the arena's
-      await mode.close();
-    }
-    const floor = us[0] as number;
+    const started = [];
+    for (const [, start] of modes) started.push(await start());
+    const { us, overFloor } = await measure(
+      bytes,
+      started.map((mode) => mode.trip),
+    );
+    const copied = await (started[started.length - 1] as (typeof started)[number]).trip(bytes / 4, 1);
+    for (const mode of started) await mode.close();
     const label = bytes < 1024 ? `${bytes} B` : `${bytes / 1024} KiB`;
+    const signed = (v: number) => (v >= 0 ? `+${v.toFixed(0)}` : `−${(-v).toFixed(0)}`);
     rows.push([
       String(round + 1),
       label,
-      floor.toFixed(0),
-      ...us.slice(1).map((u) => (u >= floor ? `+${(u - floor).toFixed(0)}` : `−${(floor - u).toFixed(0)}`)),
+      (us[0] as number).toFixed(0),
+      ...overFloor.slice(1).map(signed),
       String(copied),
     ]);
   }
