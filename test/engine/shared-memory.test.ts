@@ -4,6 +4,7 @@ import { after, test } from "node:test";
 import * as ort from "onnxruntime-node";
 import { loadConfig } from "../../src/config/load-config.js";
 import { type ArenaAllocate, ArenaCursor } from "../../src/engine/arena-space.js";
+import { DynamicBatcher } from "../../src/engine/dynamic-batcher.js";
 import { mergeFeeds } from "../../src/engine/merge-feeds.js";
 import { sharedMemory } from "../../src/engine/shared-memory.js";
 import { fromWire, toWire } from "../../src/engine/wire-tensor.js";
@@ -12,8 +13,9 @@ import { WorkerPool } from "../../src/engine/worker-pool.js";
 import type { FromWorker, WorkerInit } from "../../src/engine/worker-protocol.js";
 import type { TensorMap } from "../../src/pipeline/pipeline.js";
 import type { ModelSpec } from "../helpers/onnx-builder.js";
-import { slowModelSpec, slowRequest, writeModelFolder } from "../helpers/serving.js";
+import { addOneSpec, slowModelSpec, slowRequest, writeModelFolder } from "../helpers/serving.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { until } from "../helpers/until.js";
 
 // CI builds the addon (npm ci's postinstall, a C compiler is there); elsewhere it may be missing
 const addonMissing = !sharedMemory().available && !process.env.CI;
@@ -352,4 +354,87 @@ test("shared memory: a model whose answer's shape follows its input values is an
   assert.deepEqual(await run(2, 3, 1), { y: y([3, 1], 2), copiedBytes: 4 + 16 + 12 });
   // [2, 3] again would now be guessed right: not guessed at all any more
   assert.deepEqual(await run(3, 2, 3), { y: y([2, 3], 3), copiedBytes: 4 + 16 + 24 });
+});
+
+test("shared memory: a merged batch's answers stay held until every request of it has released its part, or timed out", {
+  skip,
+}, async () => {
+  const addOne = writeModelFolder(
+    dir,
+    "add-one",
+    addOneSpec,
+    "name: add-one\nmodel:\n  source: model.onnx\n",
+  );
+  const pool = new WorkerPool({
+    init: { loaded: await loadConfig(`${addOne}/gpux.yml`) },
+    isolation: "process",
+    onIdle: () => batcher.schedule(),
+  });
+  const options = {
+    model: "add-one",
+    maxBatchSize: 8,
+    maxQueueDelayMs: 50,
+    maxConcurrency: 8,
+    timeoutMs: 30_000,
+  };
+  const batcher = new DynamicBatcher(pool, options);
+  batcher.batchable = true;
+  await pool.start();
+  after(() => pool.close());
+  const x = (seed: number, rows = 2) => ({
+    x: new ort.Tensor(
+      "float32",
+      Float32Array.from({ length: rows * 4 }, (_, i) => seed * 100 + i),
+      [rows, 4],
+    ),
+  });
+  const [first, second] = await Promise.all([batcher.infer(x(1)), batcher.infer(x(2))]);
+  assert.ok(first && second && first.batchRows === 4, "one batch of both");
+  assert.deepEqual(
+    plain(first.outputs).y?.data,
+    Array.from({ length: 8 }, (_, i) => 100 + i + 1),
+  );
+  const held = pool.heldArenaBytes;
+  assert.ok(held > 0);
+  first.release();
+  first.release();
+  assert.equal(pool.heldArenaBytes, held, "the other request still reads its part");
+  assert.deepEqual(
+    plain(second.outputs).y?.data,
+    Array.from({ length: 8 }, (_, i) => 200 + i + 1),
+  );
+  second.release();
+  assert.equal(pool.heldArenaBytes, 0);
+
+  // requests past their deadline when their batch comes back: nobody reads it, so nothing stays held
+  const slow = writeModelFolder(
+    dir,
+    "slow-held",
+    slowModelSpec(96, 4096),
+    "name: slow-held\nmodel:\n  source: model.onnx\n",
+  );
+  const slowPool = new WorkerPool({
+    init: { loaded: await loadConfig(`${slow}/gpux.yml`) },
+    isolation: "process",
+    onIdle: () => impatient.schedule(),
+  });
+  // both merged after 5 ms, then given up on at 60 ms while their batch runs (~1 s)
+  const impatient = new DynamicBatcher(slowPool, {
+    ...options,
+    model: "slow-held",
+    maxQueueDelayMs: 5,
+    timeoutMs: 60,
+  });
+  impatient.batchable = true;
+  await slowPool.start();
+  after(() => slowPool.close());
+  const row = () => ({ x: new ort.Tensor("float32", new Float32Array(256).fill(1), [1, 256]) });
+  const late = await Promise.allSettled([impatient.infer(row()), impatient.infer(row())]);
+  assert.deepEqual(
+    late.map((r) => r.status === "rejected" && (r.reason as Error).name),
+    ["DeadlineError", "DeadlineError"],
+  );
+  assert.equal(slowPool.busyCount, 1, "their batch still runs");
+  await until(async () => slowPool.busyCount === 0, "the late batch to come back");
+  assert.equal(slowPool.heldArenaBytes, 0);
 });
