@@ -5,10 +5,10 @@
  * shared arena (src/engine/shared-arena.ts: the batch built in the arena, as merged requests are; ONNX
  * Runtime writing the answer there once the shapes are known, output-shapes.ts; the answer read in place
  * until released) and without it (GPUX_SHARED_MEMORY=0: copies through the IPC pipe). Every mode goes
- * through the real WorkerPool and fills the same input each trip; the modes take turns trip by trip, and each
- * is shown as the median of its trips' differences from the floor's trip beside it (this machine's memory
- * speed wanders by ±30 % from one second to the next). The "copied" column is what the arena path copied
- * per trip to cross (0: nothing).
+ * through the real WorkerPool and fills the same input each trip. Each mode is measured on its own beside
+ * the floor, the two taking turns trip by trip, and shown as the median of its trips' differences from the
+ * floor's trip before it (this machine's memory speed wanders by ±30 % from one second to the next). The
+ * "copied" column is what the arena path copied per trip to cross (0: nothing).
  *
  *   npx tsx bench/ipc-transfer.ts [--trips 1000] [--rounds 2]
  *
@@ -68,27 +68,33 @@ function median(values: number[]): number {
 }
 
 /**
- * Per mode, the median microseconds per trip of `bytes` bytes and the median of its trips' differences from
- * the floor's trip just before (the machine's memory speed wanders; paired trips see the same), after a
- * warm-up; the modes take turns trip by trip.
+ * The median microseconds per trip of `bytes` bytes for the floor and for `mode`, taking turns trip by trip,
+ * and the median of `mode`'s differences from the floor's trip just before it (the machine's memory speed
+ * wanders; paired trips see the same), after a warm-up.
  */
-async function measure(bytes: number, modes: Trip[]): Promise<{ us: number[]; overFloor: number[] }> {
+async function measurePair(
+  bytes: number,
+  floor: Trip,
+  mode: Trip,
+): Promise<{ floorUs: number; overFloor: number }> {
   const count = bytes >= 1024 * 1024 ? Math.max(40, trips / 20) : trips;
   const elements = bytes / 4;
-  for (let i = 0; i < 20; i++) for (const trip of modes) await trip(elements, i);
-  const samples = modes.map(() => [] as number[]);
-  for (let i = 0; i < count; i++) {
-    for (const [m, trip] of modes.entries()) {
-      const start = performance.now();
-      await trip(elements, i);
-      samples[m]?.push((performance.now() - start) * 1000);
-    }
+  for (let i = 0; i < 20; i++) {
+    await floor(elements, i);
+    await mode(elements, i);
   }
-  const floor = samples[0] as number[];
-  return {
-    us: samples.map(median),
-    overFloor: samples.map((mode) => median(mode.map((us, i) => us - (floor[i] as number)))),
-  };
+  const floorUs: number[] = [];
+  const differences: number[] = [];
+  for (let i = 0; i < count; i++) {
+    let start = performance.now();
+    await floor(elements, i);
+    const floorTrip = (performance.now() - start) * 1000;
+    start = performance.now();
+    await mode(elements, i);
+    floorUs.push(floorTrip);
+    differences.push((performance.now() - start) * 1000 - floorTrip);
+  }
+  return { floorUs: median(floorUs), overFloor: median(differences) };
 }
 
 function input(elements: number, value: number, allocate?: ArenaAllocate): ort.Tensor {
@@ -149,21 +155,27 @@ const modes = [
 const rows: string[][] = [];
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const bytes of sizes) {
-    const started = [];
-    for (const [, start] of modes) started.push(await start());
-    const { us, overFloor } = await measure(
-      bytes,
-      started.map((mode) => mode.trip),
-    );
-    const copied = await (started[started.length - 1] as (typeof started)[number]).trip(bytes / 4, 1);
-    for (const mode of started) await mode.close();
+    // one mode at a time beside the floor: the pipe's 16 MiB copies would slow whatever ran beside them
+    const floorUs: number[] = [];
+    const overFloor: number[] = [];
+    let copied = 0;
+    for (const [, start] of modes.slice(1)) {
+      const floor = await inProcess();
+      const mode = await start();
+      const pair = await measurePair(bytes, floor.trip, mode.trip);
+      floorUs.push(pair.floorUs);
+      overFloor.push(pair.overFloor);
+      copied = await mode.trip(bytes / 4, 1); // the last mode's: the arena's
+      await mode.close();
+      await floor.close();
+    }
     const label = bytes < 1024 ? `${bytes} B` : `${bytes / 1024} KiB`;
     const signed = (v: number) => (v >= 0 ? `+${v.toFixed(0)}` : `−${(-v).toFixed(0)}`);
     rows.push([
       String(round + 1),
       label,
-      (us[0] as number).toFixed(0),
-      ...overFloor.slice(1).map(signed),
+      median(floorUs).toFixed(0),
+      ...overFloor.map(signed),
       String(copied),
     ]);
   }
