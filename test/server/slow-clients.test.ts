@@ -136,9 +136,10 @@ test("connections beyond --max-connections are closed; the server keeps serving"
 test("the shutdown deadline (default 25 s, under Kubernetes' 30 s) cuts requests still running", async () => {
   const help = await runCli(["serve", "--help"]);
   assert.match(help.stdout, /--shutdown-timeout-ms <ms>[^-]*default 25000\)/);
-  // 16 queued runs of ~0.1-1 s each (more on a loaded machine): without a deadline the drain takes them all.
+  // 16 queued runs of ~0.2-1.5 s each (more on a loaded machine): without a deadline the drain takes them
+  // all, ≥ 3 s even on a fast host (with 8 products each, 16 runs once all fitted in the 1 s deadline).
   const server = await spawnServe([
-    writeModelFolder(tempDir(), "slow", slowModelSpec(8, 4096)),
+    writeModelFolder(tempDir(), "slow", slowModelSpec(24, 4096)),
     "--max-batch-size",
     "1",
     "--shutdown-timeout-ms",
