@@ -25,7 +25,7 @@ export class OutputShapes {
     // Guess only where the model says its outputs' shapes follow from its inputs' (every open output
     // dimension is named like an input's: batch, sequence), and never for strings, which have no fixed size.
     const inputDims = new Set(
-      inputs.flatMap((spec) => spec.shape ?? []).filter((dim) => typeof dim === "string"),
+      inputs.flatMap((spec) => spec.shape ?? []).filter((dim) => typeof dim === "string" && dim !== ""),
     );
     const follows = (dim: Dim) =>
       (typeof dim === "number" && dim >= 0) || (typeof dim === "string" && inputDims.has(dim));
