@@ -39,8 +39,12 @@ const twoInputSpec: ModelSpec = {
 };
 
 const dir = tempDir();
-const folder = writeModelFolder(dir, "two", twoInputSpec, "name: two\nmodel:\n  source: model.onnx\n");
-const init = async (): Promise<WorkerInit> => ({ loaded: await loadConfig(`${folder}/gpux.yml`) });
+/** A worker's init for `spec`, written as model NAME in this file's temp folder. */
+async function initFor(name: string, spec: ModelSpec): Promise<WorkerInit> {
+  const folder = writeModelFolder(dir, name, spec, `name: ${name}\nmodel:\n  source: model.onnx\n`);
+  return { loaded: await loadConfig(`${folder}/gpux.yml`) };
+}
+const init = () => initFor("two", twoInputSpec);
 
 function feeds(seed: number, rows = 2): TensorMap {
   const x = Float32Array.from({ length: rows * 4 }, (_, i) => seed * 100 + i);
@@ -223,19 +227,13 @@ test("shared memory: a worker pool answers the same through the arena as through
 test("shared memory: an inference process killed mid-request fails that request; its replacement's arena answers right", {
   skip,
 }, async () => {
-  const slow = writeModelFolder(
-    dir,
-    "slow",
-    slowModelSpec(96, 4096),
-    "name: slow\nmodel:\n  source: model.onnx\n",
-  );
   let restarted!: () => void;
   const back = new Promise<void>((resolve) => {
     restarted = resolve;
   });
   const others = new Set(inferenceProcesses()); // the other tests' hosts, still up until the file ends
   const pool = new WorkerPool({
-    init: { loaded: await loadConfig(`${slow}/gpux.yml`) },
+    init: await initFor("slow", slowModelSpec(96, 4096)),
     isolation: "process",
     onWorkerRestarted: (error) => (error ? assert.fail(error) : restarted()),
   });
@@ -328,9 +326,8 @@ test("shared memory: a model whose answer's shape follows its input values is an
     outputs: [{ name: "y", dtype: "float32", shape: ["n", "n"] }],
     nodes: [{ op: "Expand", inputs: ["x", "shape"], outputs: ["y"] }],
   };
-  const expand = writeModelFolder(dir, "expand", expandSpec, "name: expand\nmodel:\n  source: model.onnx\n");
   const pool = new WorkerPool({
-    init: { loaded: await loadConfig(`${expand}/gpux.yml`) },
+    init: await initFor("expand", expandSpec),
     isolation: "process",
   });
   await pool.start();
@@ -359,14 +356,8 @@ test("shared memory: a model whose answer's shape follows its input values is an
 test("shared memory: a merged batch's answers stay held until every request of it has released its part, or timed out", {
   skip,
 }, async () => {
-  const addOne = writeModelFolder(
-    dir,
-    "add-one",
-    addOneSpec,
-    "name: add-one\nmodel:\n  source: model.onnx\n",
-  );
   const pool = new WorkerPool({
-    init: { loaded: await loadConfig(`${addOne}/gpux.yml`) },
+    init: await initFor("add-one", addOneSpec),
     isolation: "process",
     onIdle: () => batcher.schedule(),
   });
@@ -407,14 +398,8 @@ test("shared memory: a merged batch's answers stay held until every request of i
   assert.equal(pool.heldArenaBytes, 0);
 
   // requests past their deadline when their batch comes back: nobody reads it, so nothing stays held
-  const slow = writeModelFolder(
-    dir,
-    "slow-held",
-    slowModelSpec(96, 4096),
-    "name: slow-held\nmodel:\n  source: model.onnx\n",
-  );
   const slowPool = new WorkerPool({
-    init: { loaded: await loadConfig(`${slow}/gpux.yml`) },
+    init: await initFor("slow-held", slowModelSpec(96, 4096)),
     isolation: "process",
     onIdle: () => impatient.schedule(),
   });
